@@ -1,0 +1,1 @@
+"""Producers of host-down notifications: the OCF resource agent, the alert agent, the CLI."""

@@ -1,0 +1,1 @@
+"""The host-recovery listener daemon and operator commands (runs on every controller)."""

@@ -1,0 +1,1 @@
+"""A Nova + Keystone simulator: the compute API subset host recovery uses, with notifications."""

@@ -1,0 +1,7 @@
+"""Shared pytest configuration: fixtures for the real components live in tests/fixtures/."""
+
+pytest_plugins = [
+    "tests.fixtures.rabbit",
+    "tests.fixtures.mistral",
+    "tests.fixtures.simulator",
+]

@@ -1,0 +1,1 @@
+"""The Mistral workflow definitions, shipped as package data and synced by the listener."""
