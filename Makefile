@@ -1,0 +1,68 @@
+# host-recovery: `make demo` runs the main job, `make test` the whole suite (both install
+# what they need: Debian packages, our virtualenv, Mistral's virtualenv with our action pack).
+
+PYTHON ?= python3
+VENV ?= .venv
+MISTRAL_VENV ?= .venv-mistral
+PIP_FLAGS = -q --disable-pip-version-check
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+export PYTHONDONTWRITEBYTECODE = 1
+
+.PHONY: all deps system-deps venv mistral-venv lint typecheck unit pytest test demo bench \
+	sample-config clean
+
+all: test
+
+deps: system-deps venv mistral-venv
+
+system-deps:
+	@sh tools/install-system-deps.sh
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt test-requirements.txt setup.cfg workflows/actions/setup.cfg
+	@echo "building $(VENV)"
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r test-requirements.txt 2>&1 \
+		| grep -v "^WARNING: Location" || true
+	@$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e . -e workflows/actions 2>&1 \
+		| grep -v "^WARNING: Location" || true
+	@$(VENV)/bin/python -c "import listener, notifications, agents, simulator, workflows, harness"
+	@touch $@
+
+# Mistral runs from its own virtualenv, as in production, with only our action pack added.
+mistral-venv: $(MISTRAL_VENV)/.installed
+$(MISTRAL_VENV)/.installed: workflows/actions/setup.cfg workflows/actions/requirements.txt
+	@echo "building $(MISTRAL_VENV)"
+	@test -x $(MISTRAL_VENV)/bin/python || $(PYTHON) -m venv $(MISTRAL_VENV)
+	@$(MISTRAL_VENV)/bin/pip install $(PIP_FLAGS) mistral==23.0.0 python-mistralclient \
+		-r workflows/actions/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+	@$(MISTRAL_VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e workflows/actions 2>&1 \
+		| grep -v "^WARNING: Location" || true
+	@$(MISTRAL_VENV)/bin/python -c "import mistral, host_recovery_actions"
+	@rm -f $(MISTRAL_VENV)/host-recovery-template.sqlite
+	@touch $@
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+	cd workflows/actions && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml \
+		host_recovery_actions
+
+pytest: deps
+	$(VENV)/bin/pytest -p no:cacheprovider -q -rfEs tests
+
+test: deps lint typecheck pytest
+
+sample-config: venv
+	$(VENV)/bin/oslo-config-generator --config-file etc/oslo-config-generator/host-recovery.conf
+
+demo: deps
+	$(VENV)/bin/host-recovery-harness demo
+
+bench: deps
+	$(VENV)/bin/python -m bench
+
+clean:
+	rm -rf $(VENV) $(MISTRAL_VENV) build *.egg-info

@@ -1,0 +1,45 @@
+"""Packaging and code-base rules that are easy to break unnoticed."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGES = ["listener", "notifications", "agents", "simulator", "workflows", "harness"]
+
+
+def test_the_sample_config_is_what_the_generator_produces(tmp_path: Path) -> None:
+    out = tmp_path / "sample.conf"
+    generator = Path(sys.executable).parent / "oslo-config-generator"
+    subprocess.run([str(generator), "--config-file",
+                    str(REPO / "etc/oslo-config-generator/host-recovery.conf"),
+                    "--output-file", str(out)], check=True, cwd=REPO, capture_output=True)
+    committed = (REPO / "etc/host-recovery/host-recovery.conf.sample").read_text()
+    assert out.read_text() == committed, "run `make sample-config` and commit the result"
+
+
+def test_no_eventlet_in_our_code() -> None:
+    offenders = []
+    for package in [*PACKAGES, "workflows/actions/host_recovery_actions"]:
+        for path in (REPO / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                if any(n.split(".")[0] == "eventlet" for n in names):
+                    offenders.append(str(path.relative_to(REPO)))
+    assert offenders == []
+
+
+def test_setup_cfg_declares_the_commands_and_the_config_entry_point() -> None:
+    setup = configparser.ConfigParser()
+    setup.read(REPO / "setup.cfg")
+    scripts = setup["entry_points"]["console_scripts"]
+    for command in ("host-recovery-listener", "host-recovery-notify", "host-recovery ",
+                    "host-recovery-simulator"):
+        assert command in scripts + " ", command
+    assert "oslo.config.opts" in setup["entry_points"]
