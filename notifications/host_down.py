@@ -1,0 +1,233 @@
+"""The host-down contract: build, sign, validate and parse a host-down payload.
+
+Producers (agents/, third-party oslo Notifiers) send it; the listener parses it::
+
+    from notifications import host_down
+    payload = host_down.build_payload("compute-1", incident_id=..., failure_time=...,
+                                      reporter="ocf@ctl-1", fencing_confirmed=True,
+                                      source="ocf", signing_key=key)
+    try:
+        event = host_down.parse_host_down(payload, signing_key=key, allow_unsigned=False,
+                                          replay_window=900, clock_skew=60)
+    except host_down.InvalidHostDown as exc:
+        dead_letter(exc.reason, exc.detail)      # reason is one of REASONS
+    start_workflow(event.incident_id, event.workflow_input())
+
+Schema: ``notifications/schemas/host_down.v1.json``; samples in ``notifications/samples/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from notifications.incident import HOST_RECOVERY_NS, incident_id_for
+
+__all__ = [
+    "HOST_RECOVERY_NS",
+    "PAYLOAD_VERSION",
+    "REASONS",
+    "HostDown",
+    "InvalidHostDown",
+    "build_payload",
+    "canonical",
+    "format_time",
+    "incident_id_for",
+    "parse_host_down",
+    "parse_with_conf",
+    "sign",
+]
+
+PAYLOAD_VERSION = "1.0"
+REASONS = ("malformed", "unsupported_version", "unsigned", "forged", "replayed")
+
+
+class InvalidHostDown(ValueError):
+    """A host-down payload that must not start a recovery (dead-letter it, never retry)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        if reason not in REASONS:
+            raise ValueError(f"unknown reason {reason!r}")
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class HostDown:
+    """A validated host-down."""
+
+    incident_id: str
+    host: str
+    on_shared_storage: bool | None
+    failure_time: dt.datetime
+    reporter: str
+    fencing_confirmed: bool
+    source: str
+    sent_at: dt.datetime
+
+    def workflow_input(self) -> dict[str, Any]:
+        """Input of ``host_recovery.recover_host`` for attempt 1 (design.md §4)."""
+        return {
+            "search_opts": {"host": self.host},
+            "on_shared_storage": self.on_shared_storage,
+            "incident_id": self.incident_id,
+            "fencing_confirmed": self.fencing_confirmed,
+            "failure_time": format_time(self.failure_time),
+            "reporter": self.reporter,
+            "source": self.source,
+            "attempt": 1,
+        }
+
+
+def format_time(when: dt.datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` suffix (naive datetimes are taken as UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    text = when.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def canonical(payload: dict[str, Any]) -> bytes:
+    """The signed bytes: sorted compact JSON of the payload without ``signature``, UTF-8."""
+    body = {k: v for k, v in payload.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def sign(payload: dict[str, Any], key: str) -> str:
+    """Hex HMAC-SHA256 of ``canonical(payload)`` with ``key``."""
+    return hmac.new(key.encode("utf-8"), canonical(payload), hashlib.sha256).hexdigest()
+
+
+def build_payload(host: str, *, incident_id: str, failure_time: dt.datetime, reporter: str,
+                  fencing_confirmed: bool, source: str, on_shared_storage: bool | None = None,
+                  signing_key: str | None = None,
+                  sent_at: dt.datetime | None = None) -> dict[str, Any]:
+    """A version 1.0 payload, signed when ``signing_key`` is given.
+
+    ``sent_at`` defaults to now: rebuild (re-sign) the payload at each publish attempt so a
+    retried message is not rejected as replayed.
+    """
+    payload: dict[str, Any] = {
+        "version": PAYLOAD_VERSION,
+        "incident_id": incident_id,
+        "search_opts": {"host": host},
+        "on_shared_storage": on_shared_storage,
+        "failure_time": format_time(failure_time),
+        "reporter": reporter,
+        "fencing_confirmed": fencing_confirmed,
+        "source": source,
+        "sent_at": format_time(sent_at or dt.datetime.now(dt.UTC)),
+    }
+    if signing_key:
+        payload["signature"] = sign(payload, signing_key)
+    return payload
+
+
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    text = resources.files("notifications.schemas").joinpath("host_down.v1.json").read_text()
+    schema = json.loads(text)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    validator: jsonschema.protocols.Validator = cls(schema)
+    return validator
+
+
+def _field_error(error: jsonschema.ValidationError) -> str:
+    """'<field path>: <problem>', naming the missing property for 'required' errors."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator in ("required", "additionalProperties") and isinstance(
+            error.instance, dict):
+        schema: Any = error.schema
+        wanted: Any = error.validator_value
+        props = schema.get("properties", {})
+        names = ([n for n in wanted if n not in error.instance]
+                 if error.validator == "required"
+                 else [n for n in error.instance if n not in props])
+        if names:
+            field = f"{path}.{names[0]}" if path else names[0]
+            problem = "required" if error.validator == "required" else "unexpected field"
+            return f"{field}: {problem}"
+    return f"{path or 'payload'}: {error.message}"
+
+
+def _parse_time(payload: dict[str, Any], field: str) -> dt.datetime:
+    try:
+        return dt.datetime.fromisoformat(payload[field])
+    except ValueError as exc:
+        raise InvalidHostDown("malformed", f"{field}: {exc}") from exc
+
+
+def _check_signature(payload: dict[str, Any], signing_key: str | None,
+                     allow_unsigned: bool) -> None:
+    signature = payload.get("signature")
+    if signature is None or not signing_key:
+        if allow_unsigned:
+            return
+        detail = ("signature: missing and [host_down] allow_unsigned is false"
+                  if signature is None
+                  else "signature: cannot be verified, no [host_down] signing_key configured")
+        raise InvalidHostDown("unsigned", detail)
+    if not hmac.compare_digest(signature, sign(payload, signing_key)):
+        raise InvalidHostDown("forged", "signature: does not match the payload")
+
+
+def parse_host_down(payload: Any, *, signing_key: str | None, allow_unsigned: bool,
+                    replay_window: int, clock_skew: int,
+                    now: dt.datetime | None = None) -> HostDown:
+    """Validate ``payload`` (schema, version, signature, replay window) into a HostDown.
+
+    Raises InvalidHostDown whose ``reason`` is one of REASONS and ``detail`` names the field.
+    """
+    if not isinstance(payload, dict):
+        raise InvalidHostDown("malformed", f"payload: expected an object, got "
+                                           f"{type(payload).__name__}")
+    version = payload.get("version")
+    if version is None:
+        raise InvalidHostDown("malformed", "version: required")
+    if version != PAYLOAD_VERSION:
+        raise InvalidHostDown("unsupported_version",
+                              f"version: {version!r} is not supported (expected "
+                              f"{PAYLOAD_VERSION!r})")
+    errors = sorted(_validator().iter_errors(payload), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise InvalidHostDown("malformed", "; ".join(_field_error(e) for e in errors))
+    failure_time = _parse_time(payload, "failure_time")
+    sent_at = _parse_time(payload, "sent_at")
+    _check_signature(payload, signing_key, allow_unsigned)
+    age = ((now or dt.datetime.now(dt.UTC)) - sent_at).total_seconds()
+    if age > replay_window:
+        raise InvalidHostDown("replayed", f"sent_at: {age:.0f} s old, beyond the replay "
+                                          f"window of {replay_window} s")
+    if -age > clock_skew:
+        raise InvalidHostDown("replayed", f"sent_at: {-age:.0f} s in the future, beyond the "
+                                          f"clock skew of {clock_skew} s")
+    return HostDown(
+        incident_id=payload["incident_id"],
+        host=payload["search_opts"]["host"],
+        on_shared_storage=payload["on_shared_storage"],
+        failure_time=failure_time,
+        reporter=payload["reporter"],
+        fencing_confirmed=payload["fencing_confirmed"],
+        source=payload["source"],
+        sent_at=sent_at,
+    )
+
+
+def parse_with_conf(payload: Any, conf: Any, now: dt.datetime | None = None) -> HostDown:
+    """parse_host_down with the [host_down] options of ``conf`` (a ConfigOpts)."""
+    group = conf.host_down
+    return parse_host_down(payload, signing_key=group.signing_key,
+                           allow_unsigned=group.allow_unsigned,
+                           replay_window=group.replay_window, clock_skew=group.clock_skew,
+                           now=now)

@@ -1,0 +1,4 @@
+"""Sample host-down messages (package data).
+
+Signed samples use the signing key "sample-signing-key".
+"""
