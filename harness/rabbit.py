@@ -21,8 +21,8 @@ import uuid
 from pathlib import Path
 from urllib.parse import quote
 
-from kombu.connection import Connection
 import requests
+from kombu.connection import Connection
 
 from harness.process import (
     ComponentError,
