@@ -1,0 +1,1 @@
+"""WSGI applications of the simulator: Keystone, Nova, Glance and the control API."""

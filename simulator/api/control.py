@@ -1,0 +1,122 @@
+"""The simulator's own admin API under /_sim/: fail or revive hosts, read state, read and
+clear the request log, change fault rates, revoke tokens. Not logged in the request log."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import webob
+
+from simulator.api.views import status
+from simulator.api.wsgi import Call, Reply, Router, json_response
+from simulator.errors import NovaError
+
+if TYPE_CHECKING:
+    from simulator.service import Simulator
+
+
+class ControlApp:
+    """WSGI app; every route is under ``/_sim``."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.router = Router()
+        add = self.router.add
+        add("GET", "/_sim/health", lambda c: (200, {"status": "ok", "idle": sim.idle()}))
+        add("GET", "/_sim/state", self.state)
+        add("GET", "/_sim/servers", self.servers)
+        add("POST", "/_sim/hosts/(?P<host>[^/]+)/fail", self.fail)
+        add("POST", "/_sim/hosts/(?P<host>[^/]+)/revive", self.revive)
+        add("GET", "/_sim/faults", lambda c: (200, sim.dice.as_dict()))
+        add("PUT", "/_sim/faults", self.set_faults)
+        add("PUT", "/_sim/config", self.set_config)
+        add("GET", "/_sim/requests", self.requests)
+        add("DELETE", "/_sim/requests", self.clear_requests)
+        add("GET", "/_sim/notifications", self.notifications)
+        add("POST", "/_sim/tokens/revoke", self.revoke)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        req = webob.Request(environ)
+        call = Call(req=req, base_url=req.host_url, is_admin=True)
+        try:
+            code, body = self.router.dispatch(call, req.path_info)
+        except NovaError as exc:
+            code, body = exc.code, {"error": exc.message}
+        except (ValueError, KeyError, TypeError) as exc:
+            code, body = 400, {"error": str(exc)}
+        return json_response(code, body)(environ, start_response)
+
+    def state(self, call: Call) -> Reply:
+        cloud = self.sim.cloud
+        with cloud.lock:
+            hosts = []
+            for svc in cloud.compute_services():
+                vcpus, ram = cloud.usage(svc.host)
+                hosts.append({
+                    "host": svc.host, "service_id": svc.uuid, "failed": svc.failed_at is not None,
+                    "state": "up" if cloud.service_is_up(svc) else "down",
+                    "forced_down": svc.forced_down, "disabled": svc.disabled,
+                    "servers": len(cloud.servers_on(svc.host)), "used_vcpus": vcpus,
+                    "used_ram_mb": ram, "vcpus": svc.vcpus, "ram_mb": svc.ram_mb})
+            by_state = Counter(s.vm_state for s in cloud.servers.values())
+            migrations = Counter(m.status for m in cloud.migrations)
+        return 200, {"hosts": hosts, "servers": len(cloud.servers),
+                     "servers_by_state": dict(by_state), "migrations": dict(migrations),
+                     "service_down_time": cloud.service_down_time, "idle": self.sim.idle(),
+                     "projects": dict(cloud.projects)}
+
+    def servers(self, call: Call) -> Reply:
+        host = call.param("host")
+        cloud = self.sim.cloud
+        with cloud.lock:
+            found = [{"id": s.id, "name": s.name, "host": s.host, "status": status(s),
+                      "vm_state": s.vm_state, "task_state": s.task_state,
+                      "power_state": s.power_state, "locked": s.locked,
+                      "metadata": dict(s.metadata), "project_id": s.project_id,
+                      "flavor": s.flavor.name, "server_group": s.server_group}
+                     for s in sorted(cloud.servers.values(), key=lambda s: s.seq)
+                     if host is None or s.host == host]
+        return 200, {"servers": found}
+
+    def fail(self, call: Call, host: str) -> Reply:
+        immediate = bool(call.body().get("immediate", False)) if call.req.body else False
+        with self.sim.cloud.lock:
+            if self.sim.cloud.compute_service(host) is None:
+                raise NovaError(404, f"unknown host {host}")
+            self.sim.cloud.fail_host(host, immediate=immediate)
+        return 200, {"host": host, "failed": True}
+
+    def revive(self, call: Call, host: str) -> Reply:
+        with self.sim.cloud.lock:
+            if self.sim.cloud.compute_service(host) is None:
+                raise NovaError(404, f"unknown host {host}")
+            self.sim.cloud.revive_host(host)
+        return 200, {"host": host, "failed": False}
+
+    def set_faults(self, call: Call) -> Reply:
+        self.sim.dice.update(call.body())
+        return 200, self.sim.dice.as_dict()
+
+    def set_config(self, call: Call) -> Reply:
+        body = call.body()
+        if "service_down_time" in body:
+            self.sim.cloud.service_down_time = float(body["service_down_time"])
+        return 200, {"service_down_time": self.sim.cloud.service_down_time}
+
+    def requests(self, call: Call) -> Reply:
+        since = int(call.param("since") or 0)
+        return 200, {"summary": self.sim.requests.summary(),
+                     "entries": self.sim.requests.entries(since)}
+
+    def clear_requests(self, call: Call) -> Reply:
+        self.sim.requests.clear()
+        return 200, {"cleared": True}
+
+    def notifications(self, call: Call) -> Reply:
+        queue = self.sim.notifications
+        return 200, {"stats": queue.stats(), "recent": list(queue.recent)}
+
+    def revoke(self, call: Call) -> Reply:
+        self.sim.identity.revoke_all()
+        return 200, {"revoked": True}

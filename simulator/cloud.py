@@ -1,0 +1,109 @@
+"""The simulated cloud's state: one lock, the objects, and the up/down rules of services."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from simulator.model import Aggregate, Flavor, Image, Migration, Server, ServerGroup, Service
+
+
+class Cloud:
+    """Everything the APIs read and the workers change; guard changes with ``lock``."""
+
+    def __init__(self, api_host: str, service_down_time: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.lock = threading.RLock()
+        self.api_host = api_host
+        self.service_down_time = service_down_time
+        self.clock = clock
+        self.projects: dict[str, str] = {}  # name -> id
+        self.services: dict[str, Service] = {}  # uuid -> service
+        self.servers: dict[str, Server] = {}
+        self.flavors: dict[str, Flavor] = {}
+        self.images: dict[str, Image] = {}
+        self.groups: dict[str, ServerGroup] = {}
+        self.aggregates: dict[int, Aggregate] = {}
+        self.migrations: list[Migration] = []
+
+    # -- services ---------------------------------------------------------------------------
+    def compute_service(self, host: str) -> Service | None:
+        """The nova-compute service of ``host`` (None for an unknown host)."""
+        for service in self.services.values():
+            if service.host == host and service.binary == "nova-compute":
+                return service
+        return None
+
+    def compute_services(self) -> list[Service]:
+        """Every nova-compute service, in id order."""
+        return sorted((s for s in self.services.values() if s.binary == "nova-compute"),
+                      key=lambda s: s.id)
+
+    def service_is_up(self, service: Service) -> bool:
+        """Nova's servicegroup rule: forced down is down at once, a dead host after a delay."""
+        if service.forced_down:
+            return False
+        if service.failed_at is None:
+            return True
+        return self.clock() - service.failed_at < self.service_down_time
+
+    def host_status(self, host: str) -> str:
+        """The ``host_status`` field of a server (2.16+)."""
+        service = self.compute_service(host)
+        if service is None:
+            return "UNKNOWN"
+        if not self.service_is_up(service):
+            return "DOWN"
+        return "MAINTENANCE" if service.disabled else "UP"
+
+    def fail_host(self, host: str, immediate: bool = False) -> Service:
+        """The host stops heartbeating; ``immediate`` skips service_down_time."""
+        service = self._require(host)
+        if service.failed_at is None:
+            service.failed_at = self.clock()
+            service.last_seen_up = time.time()
+        if immediate:
+            service.failed_at = self.clock() - self.service_down_time
+        return service
+
+    def revive_host(self, host: str) -> Service:
+        """The host's nova-compute starts again: heartbeats resume and, like Nova's
+        ``_destroy_evacuated_instances``, it completes the evacuations away from it."""
+        service = self._require(host)
+        service.failed_at = None
+        service.last_seen_up = time.time()
+        for migration in self.migrations:
+            if migration.source_compute == host and migration.status == "done":
+                migration.status = "completed"
+        return service
+
+    def _require(self, host: str) -> Service:
+        service = self.compute_service(host)
+        if service is None:
+            raise KeyError(host)
+        return service
+
+    # -- servers and capacity ---------------------------------------------------------------
+    def servers_on(self, host: str) -> list[Server]:
+        """Servers whose instance.host is ``host``."""
+        return [s for s in self.servers.values() if s.host == host]
+
+    def usage(self, host: str) -> tuple[int, int]:
+        """(vcpus, ram_mb) used on ``host``, claims of running evacuations included."""
+        used = [s for s in self.servers.values() if host in (s.host, s.claimed_host)]
+        return sum(s.flavor.vcpus for s in used), sum(s.flavor.ram for s in used)
+
+    def group_of(self, server: Server) -> ServerGroup | None:
+        """The server group ``server`` belongs to, if any."""
+        return self.groups.get(server.server_group) if server.server_group else None
+
+    def new_migration(self, server: Server, dest: str | None) -> Migration:
+        """Record an evacuation of ``server`` (status accepted)."""
+        migration = Migration(
+            id=len(self.migrations) + 1, uuid=str(uuid.uuid4()), instance_uuid=server.id,
+            source_compute=server.host, dest_compute=dest, status="accepted",
+            project_id=server.project_id, user_id=server.user_id)
+        self.migrations.append(migration)
+        return migration
