@@ -99,6 +99,10 @@ class Cloud:
         """The server group ``server`` belongs to, if any."""
         return self.groups.get(server.server_group) if server.server_group else None
 
+    def migrations_of(self, server_id: str) -> list[Migration]:
+        """Migrations of one instance, oldest first."""
+        return [m for m in self.migrations if m.instance_uuid == server_id]
+
     def new_migration(self, server: Server, dest: str | None) -> Migration:
         """Record an evacuation of ``server`` (status accepted)."""
         migration = Migration(

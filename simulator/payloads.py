@@ -111,7 +111,7 @@ def _image_meta(image: Image) -> Payload:
     return _obj("ImageMetaPayload", "1.0", {
         "checksum": None, "container_format": "bare", "created_at": image.created_at,
         "direct_url": None, "disk_format": "qcow2", "id": image.id, "min_disk": 0,
-        "min_ram": 0, "name": image.name,
+        "min_ram": 0, "name": image.name, "owner": None,
         "properties": _obj("ImageMetaPropsPayload", "1.19", props), "protected": False,
         "size": image.size, "status": "active", "tags": [],
         "updated_at": image.created_at, "virtual_size": None, "visibility": "public"})
