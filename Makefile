@@ -48,6 +48,7 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 	cd workflows/actions && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml \
+		--explicit-package-bases \
 		host_recovery_actions
 
 pytest: deps
@@ -56,7 +57,7 @@ pytest: deps
 test: deps lint typecheck pytest
 
 sample-config: venv
-	$(VENV)/bin/oslo-config-generator --config-file etc/oslo-config-generator/host-recovery.conf
+	XDG_CACHE_HOME=$$(mktemp -d) $(VENV)/bin/oslo-config-generator --config-file etc/oslo-config-generator/host-recovery.conf
 
 demo: deps
 	$(VENV)/bin/host-recovery-harness demo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,9 @@ def test_the_sample_config_is_what_the_generator_produces(tmp_path: Path) -> Non
     generator = Path(sys.executable).parent / "oslo-config-generator"
     subprocess.run([str(generator), "--config-file",
                     str(REPO / "etc/oslo-config-generator/host-recovery.conf"),
-                    "--output-file", str(out)], check=True, cwd=REPO, capture_output=True)
+                    "--output-file", str(out)], check=True, cwd=REPO, capture_output=True,
+                   # stevedore caches entry points per sys.path; a stale cache hides new ones
+                   env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
     committed = (REPO / "etc/host-recovery/host-recovery.conf.sample").read_text()
     assert out.read_text() == committed, "run `make sample-config` and commit the result"
 
