@@ -1,0 +1,133 @@
+"""The listener's Prometheus metrics, on a registry of its own, and their HTTP exporter.
+
+    registry = prometheus_client.CollectorRegistry()
+    metrics = Metrics(registry)
+    server = start_exporter(registry, host="127.0.0.1", port=9787)   # port 0: any free one
+    metrics.consumed.labels(source="nova").inc()
+    ...
+    server.shutdown()
+
+A registry is passed in (never the process-global default) so tests and several listeners in
+one process do not share counters. ``METRIC_NAMES`` lists what the exporter serves; the
+Grafana dashboard is checked against it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+__all__ = ["INCIDENT_STATES", "METRIC_NAMES", "Exporter", "Metrics", "start_exporter"]
+
+INCIDENT_STATES = ("held", "running", "done", "failed", "skipped")
+# recoveries take seconds to minutes; confirmations milliseconds to seconds
+_RECOVER_BUCKETS = (5, 10, 20, 30, 60, 90, 120, 180, 300, 600, 1200, float("inf"))
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, float("inf"))
+
+
+class Metrics:
+    """Every metric the listener exports."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.consumed = Counter(
+            "host_recovery_notifications_consumed", "Notifications received, by source "
+            "(host_down, nova).", ["source"], registry=registry)
+        self.rejected = Counter(
+            "host_recovery_notifications_rejected", "Notifications not acted on, by source "
+            "and reason (unrelated, malformed, stale, gave_up...).", ["source", "reason"],
+            registry=registry)
+        self.dead_lettered = Counter(
+            "host_recovery_notifications_dead_lettered", "Host-down notifications published "
+            "to the dead-letter queue, by reason.", ["reason"], registry=registry)
+        self.confirmations = Counter(
+            "host_recovery_confirmations", "Nova events that reached a waiting evacuation, "
+            "by outcome (completed, duplicate, not_ready).", ["outcome"], registry=registry)
+        self.incidents = Counter(
+            "host_recovery_incidents", "Incidents seen ending, by outcome (done, failed, "
+            "skipped) or being held.", ["outcome"], registry=registry)
+        self.incidents_current = Gauge(
+            "host_recovery_incidents_current", "Incidents in Mistral now, by state.",
+            ["state"], registry=registry)
+        self.held = Gauge(
+            "host_recovery_held_incidents", "Incidents waiting for operator approval.",
+            registry=registry)
+        self.vms_recovered = Counter(
+            "host_recovery_vms_recovered", "VMs confirmed evacuated by this listener.",
+            registry=registry)
+        self.vms_failed = Counter(
+            "host_recovery_vms_failed", "VMs whose evacuation failed (Nova's fault).",
+            registry=registry)
+        self.time_to_recover = Histogram(
+            "host_recovery_time_to_recover_seconds", "From Nova accepting the evacuation to "
+            "its confirmation.", buckets=_RECOVER_BUCKETS, registry=registry)
+        self.confirmation_latency = Histogram(
+            "host_recovery_confirmation_latency_seconds", "From Nova sending the event to "
+            "the wait being completed.", buckets=_LATENCY_BUCKETS, registry=registry)
+        self._seen_ended: set[str] = set()
+        self._lock = threading.Lock()
+        for source in ("host_down", "nova"):
+            self.consumed.labels(source=source)  # export zeros before the first message
+
+    def vm_outcome(self, recovered: bool) -> None:
+        (self.vms_recovered if recovered else self.vms_failed).inc()
+
+    def observe_incidents(self, incidents: Iterable[tuple[str, str]]) -> None:
+        """Refresh from (incident id, state) pairs read from Mistral (listener/status.py).
+
+        Gauges take the current numbers; the outcome counter counts each ended incident once
+        per process (sum over listeners with max(), not sum()).
+        """
+        counts = dict.fromkeys(INCIDENT_STATES, 0)
+        with self._lock:
+            for incident_id, state in incidents:
+                counts[state] = counts.get(state, 0) + 1
+                if state in ("done", "failed", "skipped") and incident_id not in self._seen_ended:
+                    self._seen_ended.add(incident_id)
+                    self.incidents.labels(outcome=state).inc()
+            for state, count in counts.items():
+                self.incidents_current.labels(state=state).set(count)
+            self.held.set(counts["held"])
+
+
+METRIC_NAMES = frozenset({
+    "host_recovery_notifications_consumed_total",
+    "host_recovery_notifications_rejected_total",
+    "host_recovery_notifications_dead_lettered_total",
+    "host_recovery_confirmations_total",
+    "host_recovery_incidents_total",
+    "host_recovery_incidents_current",
+    "host_recovery_held_incidents",
+    "host_recovery_vms_recovered_total",
+    "host_recovery_vms_failed_total",
+    "host_recovery_time_to_recover_seconds_bucket",
+    "host_recovery_time_to_recover_seconds_sum",
+    "host_recovery_time_to_recover_seconds_count",
+    "host_recovery_confirmation_latency_seconds_bucket",
+    "host_recovery_confirmation_latency_seconds_sum",
+    "host_recovery_confirmation_latency_seconds_count",
+})
+
+
+class Exporter:
+    """A running exporter; ``port`` is the bound one (useful with port 0)."""
+
+    def __init__(self, server: WSGIServer, thread: threading.Thread) -> None:
+        self._server = server
+        self._thread = thread
+        self.port: int = server.server_port
+
+    def shutdown(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def start_exporter(registry: CollectorRegistry, host: str = "127.0.0.1",
+                   port: int = 9787) -> Exporter:
+    """Serve ``registry`` on http://host:port/metrics from a daemon thread."""
+    server, thread = start_http_server(port, addr=host, registry=registry)
+    return Exporter(server, thread)

@@ -1,0 +1,150 @@
+"""Correlates one Nova event with the waiting evacuation of its instance and completes it.
+
+Stateless across controllers: the waits live in Mistral (docs/design.md §3, §5), so any
+listener completes any wait, and a second completion is a no-op::
+
+    confirmer = Confirmer(MistralWaits(...), metrics=metrics, pending_window=30.0)
+    outcome = confirmer.confirm(event, sent_at=epoch_of_the_notification)
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable
+from typing import Any
+
+import tenacity
+from oslo_log import log as logging
+
+from listener.metrics import Metrics
+from listener.nova.waits import Completion, MistralUnavailable, MistralWaits, Wait
+from notifications.nova import InstanceEvent
+
+__all__ = ["Confirmer", "Outcome"]
+
+LOG = logging.getLogger(__name__)
+
+# an event older than its wait's evacuation (minus clock skew) belongs to an earlier attempt
+STALE_SKEW = 1.0
+
+
+class Outcome(enum.Enum):
+    COMPLETED = "completed"
+    DUPLICATE = "duplicate"  # the wait was already completed (by us or another listener)
+    NOT_READY = "not_ready"  # the VM must still reach its original state: keep waiting
+    STALE = "stale"  # from an earlier attempt than the running wait
+    UNRELATED = "unrelated"  # no recovery of this instance is running
+    GAVE_UP = "gave_up"  # a recovery runs but its wait never appeared in the window
+
+
+class _Pending(Exception):
+    """The instance is being recovered but its wait does not exist yet."""
+
+
+class Confirmer:
+    """Finds the RUNNING wait of an event's instance and completes it with the outcome."""
+
+    def __init__(self, waits: MistralWaits, metrics: Metrics | None = None,
+                 pending_window: float = 30.0, mistral_retry_window: float = 60.0,
+                 sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], float] = time.time) -> None:
+        self.waits = waits
+        self.metrics = metrics
+        self.pending_window = pending_window
+        self.mistral_retry_window = mistral_retry_window
+        self._sleep = sleep
+        self._now = now
+
+    def confirm(self, event: InstanceEvent, sent_at: float | None = None) -> Outcome:
+        """Complete the event's wait; retry (bounded) while its wait does not exist yet.
+
+        Raises MistralUnavailable once Mistral stayed unreachable for the retry window (the
+        endpoint then requeues the message).
+        """
+        pending = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Pending),
+            wait=tenacity.wait_exponential(multiplier=0.25, max=2.0),
+            stop=tenacity.stop_after_delay(self.pending_window),
+            sleep=self._sleep, reraise=True)
+        try:
+            return pending(self._transient_retry(self._attempt), event, sent_at)
+        except _Pending:
+            LOG.warning("Nova %s for instance %s: a recovery runs but no wait appeared in "
+                        "%.0f s; dropped (the wait's own check and the polling fallback "
+                        "cover it)", event.event_type, event.instance_id,
+                        self.pending_window)
+            return Outcome.GAVE_UP
+
+    def _transient_retry(self, func: Callable[..., Outcome]) -> Callable[..., Outcome]:
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(MistralUnavailable),
+            wait=tenacity.wait_exponential(multiplier=0.5, max=30.0),
+            stop=tenacity.stop_after_delay(self.mistral_retry_window),
+            sleep=self._sleep, reraise=True,
+            before_sleep=lambda state: LOG.warning(
+                "Mistral unavailable (%s); retrying", state.outcome and state.outcome.exception()))
+        return lambda *args: retrying(func, *args)
+
+    def _attempt(self, event: InstanceEvent, sent_at: float | None) -> Outcome:
+        waits = [w for w in self.waits.running_waits() if w.instance_id == event.instance_id]
+        if waits:
+            outcomes = [self._complete(event, wait, sent_at) for wait in waits]
+            return min(outcomes, key=_PRIORITY.index)
+        if event.kind == "state":
+            return Outcome.UNRELATED  # a power change only matters to an existing wait
+        executions = self.waits.recovering(event.instance_id)
+        if not executions:
+            return Outcome.UNRELATED
+        if any(self.waits.finished_wait(ex, event.instance_id) for ex in executions):
+            return Outcome.DUPLICATE  # a redelivered or duplicated event after completion
+        raise _Pending()
+
+    def _complete(self, event: InstanceEvent, wait: Wait, sent_at: float | None) -> Outcome:
+        accepted = wait.accepted_at
+        if sent_at is not None and accepted is not None and sent_at < accepted - STALE_SKEW:
+            LOG.info("Incident %s: ignoring %s for instance %s sent before its evacuation "
+                     "(wait %s)", wait.incident_id, event.event_type, event.instance_id,
+                     wait.id)
+            return Outcome.STALE
+        output = self._output(event, wait)
+        if output is None:
+            return Outcome.NOT_READY
+        result = self.waits.complete(wait.id, output)
+        LOG.info("Incident %s: wait %s of instance %s %s by %s (result %s, host %s)",
+                 wait.incident_id, wait.id, event.instance_id, result.value,
+                 event.event_type, output["result"], output["host"])
+        if result is not Completion.COMPLETED:
+            return Outcome.DUPLICATE
+        self._observe(output, wait, sent_at)
+        return Outcome.COMPLETED
+
+    def _output(self, event: InstanceEvent, wait: Wait) -> dict[str, Any] | None:
+        """The wait's result, or None while the VM has not reached its original state."""
+        host = event.dest_host
+        state = (event.state or "").lower() or None
+        if event.kind == "error":
+            return {"result": "error", "host": host, "vm_state": state,
+                    "fault": event.fault, "via": "notification"}
+        if host is not None and host == wait.source_host:
+            return None  # still (or again) on the failed host: not an evacuation end
+        expected = wait.expected_state
+        if expected is not None and state != expected:
+            return None  # e.g. STOPPED at >= 2.95 while ACTIVE is wanted: wait for power_on
+        return {"result": "evacuated", "host": host, "vm_state": state, "fault": None,
+                "via": "notification"}
+
+    def _observe(self, output: dict[str, Any], wait: Wait, sent_at: float | None) -> None:
+        if self.metrics is None:
+            return
+        now = self._now()
+        self.metrics.vm_outcome(output["result"] == "evacuated")
+        if sent_at is not None:
+            self.metrics.confirmation_latency.observe(max(0.0, now - sent_at))
+        if wait.accepted_at is not None:
+            self.metrics.time_to_recover.observe(max(0.0, now - wait.accepted_at))
+
+
+# when several waits match one event (rare), report the most meaningful outcome
+_PRIORITY = [Outcome.COMPLETED, Outcome.DUPLICATE, Outcome.NOT_READY, Outcome.STALE,
+             Outcome.UNRELATED, Outcome.GAVE_UP]

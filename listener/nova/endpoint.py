@@ -1,0 +1,86 @@
+"""The oslo.messaging endpoint on Nova's notifications: filter cheaply, hand off, ack.
+
+Unrelated traffic (nearly all of a cloud's notifications) is dropped by event type with one
+set lookup, before the payload is touched or Mistral is asked anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from oslo_log import log as logging
+
+from listener.metrics import Metrics
+from listener.nova.confirmer import Confirmer, Outcome
+from listener.nova.waits import MistralUnavailable
+from notifications import messaging, nova
+
+__all__ = ["NovaEndpoint"]
+
+LOG = logging.getLogger(__name__)
+SOURCE = "nova"
+
+
+class NovaEndpoint:
+    """``info``/``error`` per oslo's duck typing; outcomes are values, never exceptions."""
+
+    def __init__(self, confirmer: Confirmer, metrics: Metrics | None = None,
+                 legacy: bool = False) -> None:
+        self.confirmer = confirmer
+        self.metrics = metrics
+        self.legacy = legacy
+        self._handled = messaging.handled()
+        self._requeue = messaging.requeue()
+
+    def info(self, ctxt: Any, publisher_id: str, event_type: str, payload: Any,
+             metadata: dict[str, Any]) -> Any:
+        return self._handle(publisher_id, event_type, payload, metadata)
+
+    def error(self, ctxt: Any, publisher_id: str, event_type: str, payload: Any,
+              metadata: dict[str, Any]) -> Any:
+        return self._handle(publisher_id, event_type, payload, metadata)
+
+    def _handle(self, publisher_id: str, event_type: str, payload: Any,
+                metadata: dict[str, Any]) -> Any:
+        if self.metrics is not None:
+            self.metrics.consumed.labels(source=SOURCE).inc()
+        if not nova.is_relevant(event_type, self.legacy):
+            self._reject("filtered")
+            return self._handled
+        try:
+            event = nova.parse(event_type, publisher_id, payload)
+        except nova.MalformedNovaEvent as exc:
+            # Nova's traffic is not ours to dead-letter: log it and move on
+            LOG.warning("Malformed Nova %s from %s: %s", event_type, publisher_id, exc)
+            self._reject("malformed")
+            return self._handled
+        try:
+            outcome = self.confirmer.confirm(event, sent_at=_epoch(metadata))
+        except MistralUnavailable as exc:
+            LOG.error("Nova %s for instance %s: Mistral unavailable (%s); requeued",
+                      event_type, event.instance_id, exc)
+            self._reject("mistral_unavailable")
+            return self._requeue
+        if self.metrics is not None:
+            if outcome in (Outcome.COMPLETED, Outcome.DUPLICATE, Outcome.NOT_READY):
+                self.metrics.confirmations.labels(outcome=outcome.value).inc()
+            else:
+                self._reject(outcome.value)
+        return self._handled
+
+    def _reject(self, reason: str) -> None:
+        if self.metrics is not None:
+            self.metrics.rejected.labels(source=SOURCE, reason=reason).inc()
+
+
+def _epoch(metadata: dict[str, Any] | None) -> float | None:
+    """oslo's metadata timestamp ("2025-03-01 12:00:00.123456", UTC) as epoch seconds."""
+    text = (metadata or {}).get("timestamp")
+    if not isinstance(text, str):
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)).timestamp()

@@ -1,0 +1,76 @@
+"""NovaEventListener: the pool listener on Nova's notifications, with start/stop/wait.
+
+    listener = NovaEventListener(conf, mistral_url="http://mistral:8989/v2", metrics=metrics)
+    listener.start()
+    ...
+    listener.stop(); listener.wait()      # in-flight events finish before wait() returns
+
+Options come from [nova_notifications] (listener/nova_conf.py); the queue is the pool
+``host-recovery-nova`` bound to ``<topic>.info`` and ``<topic>.error`` on exchange ``nova``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from listener.metrics import Metrics
+from listener.nova.confirmer import Confirmer
+from listener.nova.endpoint import NovaEndpoint
+from listener.nova.waits import MistralWaits
+from notifications import messaging
+
+__all__ = ["NovaEventListener"]
+
+LOG = logging.getLogger(__name__)
+
+
+class NovaEventListener:
+    """Owns one oslo notification listener in our pool; the confirmer can be injected."""
+
+    def __init__(self, conf: cfg.ConfigOpts, mistral_url: str | None = None,
+                 metrics: Metrics | None = None, confirmer: Confirmer | None = None,
+                 headers: Callable[[], dict[str, str]] | None = None,
+                 transport: Any = None) -> None:
+        opts = conf.nova_notifications
+        if confirmer is None:
+            if mistral_url is None:
+                raise ValueError("NovaEventListener needs mistral_url or a confirmer")
+            waits = MistralWaits(mistral_url, wait_action=opts.wait_action,
+                                 instance_workflow=opts.instance_workflow,
+                                 cache_ttl=opts.cache_ttl, timeout=opts.http_timeout,
+                                 headers=headers)
+            confirmer = Confirmer(waits, metrics=metrics,
+                                  pending_window=opts.pending_retry_window,
+                                  mistral_retry_window=opts.mistral_retry_window)
+        self.conf = conf
+        self.endpoint = NovaEndpoint(confirmer, metrics=metrics, legacy=opts.legacy)
+        self._transport = transport or messaging.notification_transport(
+            conf, url=opts.transport_url)
+        topics = [opts.topic] + ([opts.legacy_topic] if opts.legacy else [])
+        self._targets = [messaging.target(topic, exchange=opts.exchange) for topic in topics]
+        self._listener: Any = None
+
+    def start(self) -> None:
+        """Declare the pool queue (bindings included) and start consuming."""
+        opts = self.conf.nova_notifications
+        self._listener = messaging.notification_listener(
+            self._transport, self._targets, [self.endpoint], pool=opts.pool,
+            allow_requeue=True)
+        self._listener.start()
+        LOG.info("Consuming Nova notifications from exchange %s topic %s in pool %s",
+                 opts.exchange, opts.topic, opts.pool)
+
+    def stop(self) -> None:
+        """Stop taking new messages (in-flight ones continue)."""
+        if self._listener is not None:
+            self._listener.stop()
+
+    def wait(self) -> None:
+        """Wait until in-flight events are handled, then release the listener."""
+        if self._listener is not None:
+            self._listener.wait()
+            self._listener = None

@@ -1,0 +1,72 @@
+"""Options of the Nova-notification confirmation ([nova_notifications]) and metrics ([metrics])."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+nova_group = cfg.OptGroup(
+    "nova_notifications",
+    title="Confirmation from Nova's notifications",
+    help="Where Nova's versioned notifications are consumed and how waiting evacuation "
+    "actions are matched and completed.",
+)
+
+nova_opts = [
+    cfg.BoolOpt("enabled", default=True,
+                help="Consume Nova's notifications to confirm evacuations (the workflow's "
+                "polling fallback still ends every wait if this is off)."),
+    cfg.StrOpt("exchange", default="nova", help="Exchange Nova publishes notifications to."),
+    cfg.StrOpt("topic", default="versioned_notifications",
+               help="Nova's versioned notification topic ([notifications] "
+               "versioned_notifications_topics in nova.conf)."),
+    cfg.StrOpt("pool", default="host-recovery-nova",
+               help="Our pool queue: every listener of the pool competes for it, so any "
+               "controller confirms any wait. Bound it with a broker policy "
+               "(docs/operations.md)."),
+    cfg.BoolOpt("legacy", default=False,
+                help="Also consume the legacy (unversioned) compute.instance.* format."),
+    cfg.StrOpt("legacy_topic", default="notifications",
+               help="Topic of Nova's legacy notifications (used when legacy is on)."),
+    cfg.StrOpt("transport_url", secret=True,
+               help="Broker Nova publishes to, if not the listener's transport_url."),
+    cfg.StrOpt("wait_action", default="host_recovery.wait_evacuation",
+               help="Name of the async Mistral action that waits for an evacuation."),
+    cfg.StrOpt("instance_workflow", default="host_recovery.recover_instance",
+               help="Workflow recovering one VM. An event for an instance that no RUNNING "
+               "execution of it mentions is unrelated and dropped at once; otherwise an "
+               "event that arrives before its wait exists is retried."),
+    cfg.FloatOpt("pending_retry_window", default=30.0, min=0.0,
+                 help="Seconds an event whose wait does not exist yet is retried (with "
+                 "backoff) before it is dropped with a log line; the wait's own Nova check "
+                 "and the polling fallback cover what is dropped."),
+    cfg.FloatOpt("cache_ttl", default=0.5, min=0.0, max=1.0,
+                 help="Seconds the list of RUNNING waits is cached (at most 1 s)."),
+    cfg.FloatOpt("mistral_retry_window", default=60.0, min=0.0,
+                 help="Seconds a Mistral outage is retried inside the handler before the "
+                 "event is requeued."),
+    cfg.FloatOpt("http_timeout", default=10.0, min=0.1,
+                 help="Timeout of each Mistral REST call."),
+]
+
+metrics_group = cfg.OptGroup("metrics", title="Prometheus metrics",
+                             help="The listener's Prometheus exporter.")
+
+metrics_opts = [
+    cfg.BoolOpt("enabled", default=True, help="Serve Prometheus metrics."),
+    cfg.HostAddressOpt("host", default="127.0.0.1", help="Address the exporter binds to."),
+    cfg.PortOpt("port", default=9787, help="Port of the exporter (0: any free port)."),
+    cfg.FloatOpt("status_interval", default=15.0, min=1.0,
+                 help="Seconds between refreshes of the incident gauges from Mistral."),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register [nova_notifications] and [metrics] on ``conf``."""
+    for group, opts in list_opts():
+        conf.register_group(group)
+        conf.register_opts(opts, group=group)
+
+
+def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
+    """Entry point for oslo-config-generator (and listener/conf)."""
+    return [(nova_group, list(nova_opts)), (metrics_group, list(metrics_opts))]
