@@ -13,7 +13,9 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 NODE = "hr-ctl-1"
 BINARIES = ("corosync", "pacemakerd", "crm_mon", "crm_attribute", "crm_resource",
@@ -105,8 +107,8 @@ class PacemakerCluster:
         self._wait(self._online, timeout, "node not online with quorum")
         run("crm_attribute", "-t", "crm_config", "-n", "stonith-enabled", "-v", "false")
 
-    def _spawn(self, cmd: list[str], out: object) -> None:
-        self._procs.append(subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,  # type: ignore[arg-type]
+    def _spawn(self, cmd: list[str], out: IO[bytes]) -> None:
+        self._procs.append(subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
                                             env=_env(), start_new_session=True))
 
     def _online(self) -> bool:
@@ -115,9 +117,9 @@ class PacemakerCluster:
                 and 'with_quorum="true"' in status)
 
     @staticmethod
-    def _wait(condition: object, timeout: float, what: str) -> None:
+    def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
-        while not condition():  # type: ignore[operator]
+        while not condition():
             if time.monotonic() > deadline:
                 raise PacemakerError(f"{what} after {timeout:.0f} s")
             time.sleep(0.5)  # polling the cluster's own status CLI; there is no event to await
