@@ -2,13 +2,20 @@
 
 from oslo_config import cfg
 
+from listener.conf import listener, mistral
+
+_MODULES = (listener, mistral)
+
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register every listener option group on ``conf``."""
-    for group, opts in list_opts():
-        conf.register_opts(opts, group=group)
+    for module in _MODULES:
+        module.register_opts(conf)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
     """Entry point for oslo-config-generator."""
-    return []
+    result: list[tuple[cfg.OptGroup, list[cfg.Opt]]] = []
+    for module in _MODULES:
+        result.extend(module.list_opts())
+    return result

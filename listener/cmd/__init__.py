@@ -1,0 +1,1 @@
+"""Console entry points (each a few lines: build the configuration, run)."""

@@ -1,0 +1,93 @@
+"""The application-level dead-letter queue: host-downs that can never start a recovery.
+
+Each record is published with publisher confirms (and ``mandatory``) *before* the original
+message is acked, so nothing is acked unrecorded::
+
+    letters = DeadLetters.from_conf(conf)
+    letters.publish(reason="forged", detail="signature: does not match", original={...})
+
+Body: ``{"reason", "detail", "listener", "received_at", "original": {publisher_id,
+event_type, priority, payload, metadata}}``; header ``x-host-recovery-reason``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
+from kombu.messaging import Producer
+from oslo_config import cfg
+
+from notifications.publisher import oslo_queue_arguments, parse_transport_url
+
+__all__ = ["DeadLetterError", "DeadLetters"]
+
+
+class DeadLetterError(RuntimeError):
+    """The broker did not confirm the dead-letter record (transient: retry, do not ack)."""
+
+
+class DeadLetters:
+    """Publishes dead-letter records to one durable queue in the host-down exchange."""
+
+    def __init__(self, urls: Sequence[str], *, exchange: str, queue: str, listener: str,
+                 durable: bool = True, queue_arguments: dict[str, Any] | None = None,
+                 connect_timeout: float = 5.0, confirm_timeout: float = 10.0) -> None:
+        if not urls:
+            raise ValueError("no broker URL")
+        self.urls = list(urls)
+        self.exchange = Exchange(exchange, type="topic", durable=durable,
+                                       auto_delete=False)
+        self.queue_name = queue
+        self.listener = listener
+        self.queue_arguments = queue_arguments or {}
+        self.connect_timeout = connect_timeout
+        self.confirm_timeout = confirm_timeout
+
+    @classmethod
+    def from_conf(cls, conf: cfg.ConfigOpts) -> DeadLetters:
+        rabbit = conf.oslo_messaging_rabbit
+        return cls(parse_transport_url(conf.transport_url), exchange=conf.host_down.exchange,
+                   queue=conf.listener.dead_letter_queue, listener=conf.listener.name,
+                   durable=rabbit.amqp_durable_queues,
+                   queue_arguments=oslo_queue_arguments(rabbit))
+
+    def record(self, reason: str, detail: str, original: dict[str, Any],
+               received_at: dt.datetime | None = None) -> dict[str, Any]:
+        """The dead-letter body for ``original``."""
+        when = received_at or dt.datetime.now(dt.UTC)
+        return {"reason": reason, "detail": detail, "listener": self.listener,
+                "received_at": when.isoformat(), "original": original}
+
+    def publish(self, reason: str, detail: str, original: dict[str, Any]) -> None:
+        """Publish one record; DeadLetterError unless the broker confirmed it into the queue."""
+        body = self.record(reason, detail, original)
+        returned: list[str] = []
+
+        def on_return(exc: Exception, exchange: str, routing_key: str, message: Any) -> None:
+            returned.append(str(exc))
+
+        conn = Connection(self.urls, connect_timeout=self.connect_timeout,
+                                failover_strategy="round-robin",
+                                transport_options={"confirm_publish": True})
+        try:
+            conn.ensure_connection(max_retries=len(self.urls))
+            channel = conn.channel()
+            queue = Queue(self.queue_name, exchange=self.exchange,
+                                routing_key=self.queue_name, durable=True,
+                                queue_arguments=self.queue_arguments or None, channel=channel)
+            queue.declare()  # declares the exchange too, then binds
+            producer = Producer(channel, exchange=self.exchange, on_return=on_return)
+            producer.publish(body, routing_key=self.queue_name, serializer="json",
+                             mandatory=True, delivery_mode=2,
+                             headers={"x-host-recovery-reason": reason},
+                             timeout=self.confirm_timeout)
+        except Exception as exc:  # kombu/amqp/socket errors all mean "not confirmed"
+            raise DeadLetterError(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            conn.release()
+        if returned:
+            raise DeadLetterError(f"dead letter returned unroutable: {returned[0]}")

@@ -1,0 +1,1 @@
+"""Subcommands of ``host-recovery`` (one module each: ``register(subparsers)``)."""

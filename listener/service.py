@@ -1,0 +1,155 @@
+"""The listener service: configuration, start-up checks, the oslo listeners and shutdown.
+
+::
+
+    conf = prepare_service(argv)          # fresh ConfigOpts, every group, logging
+    ListenerService(conf).run()           # blocks until SIGTERM/SIGINT
+
+On SIGTERM it stops consuming, lets in-flight host-downs finish (a handler in backoff
+requeues at once), then exits; unacked messages go to the other listeners.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Sequence
+from types import FrameType
+from typing import Any
+
+import tenacity
+from oslo_config import cfg
+from oslo_log import log as logging
+
+import listener.conf
+from listener import workflow_check
+from listener.dead_letter import DeadLetters
+from listener.host_down_endpoint import HostDownEndpoint
+from listener.mistral_api import MistralAPI, MistralUnavailable
+from listener.recovery_starter import RecoveryStarter
+from notifications import conf as notifications_conf
+from notifications import host_down, messaging
+
+LOG = logging.getLogger(__name__)
+
+__all__ = ["PROJECT", "WORKFLOW_NAME", "ListenerService", "StartupError", "prepare_service"]
+
+PROJECT = "host-recovery"
+WORKFLOW_NAME = "host_recovery.recover_host"
+PREFETCH = 4
+
+
+class StartupError(RuntimeError):
+    """The listener must not start (workflow missing or outdated, action pack wrong...)."""
+
+
+def prepare_service(argv: Sequence[str] | None = None,
+                    default_config_files: Sequence[str] | None = None,
+                    setup_logging: bool = True) -> cfg.ConfigOpts:
+    """A fresh ConfigOpts with every group registered, our defaults set, logging set up."""
+    conf = cfg.ConfigOpts()
+    logging.register_options(conf)
+    messaging.register_transport_opts(conf)
+    notifications_conf.register_opts(conf)
+    listener.conf.register_opts(conf)
+    # Our defaults, on this ConfigOpts only (design.md §6): bounded prefetch so listeners
+    # share the stream; durable queues and messages, as the publishers declare them.
+    conf.set_default("rabbit_qos_prefetch_count", PREFETCH, group="oslo_messaging_rabbit")
+    conf.set_default("amqp_durable_queues", True, group="oslo_messaging_rabbit")
+    conf(list(argv or []), project=PROJECT,
+         default_config_files=list(default_config_files) if default_config_files else None)
+    if setup_logging:
+        logging.setup(conf, PROJECT)
+    return conf
+
+
+class ListenerService:
+    """Owns the host-down listener; collaborators can be injected (tests)."""
+
+    def __init__(self, conf: cfg.ConfigOpts, mistral: MistralAPI | None = None,
+                 dead_letters: DeadLetters | None = None) -> None:
+        self.conf = conf
+        self.mistral = mistral or MistralAPI.from_conf(conf)
+        self.dead_letters = dead_letters or DeadLetters.from_conf(conf)
+        self.stopping = threading.Event()
+        self._shutdown = threading.Event()
+        self._transport: Any = None
+        self._listener: Any = None
+
+    # -- start-up ---------------------------------------------------------------------------
+    def check_workflow(self) -> None:
+        """Raise StartupError unless Mistral runs our workflow and action pack.
+
+        Mistral being unreachable is retried for [listener] retry_window first.
+        """
+        expected = workflow_check.expected_definition(self.conf)
+        retrying = tenacity.Retrying(
+            stop=(tenacity.stop_after_delay(self.conf.listener.retry_window)
+                  | tenacity.stop_when_event_set(self._shutdown)),
+            wait=tenacity.wait_exponential(multiplier=self.conf.listener.retry_initial_delay,
+                                           max=self.conf.listener.retry_max_delay),
+            retry=tenacity.retry_if_exception_type(MistralUnavailable), reraise=True,
+            before_sleep=lambda s: LOG.warning("Mistral unavailable at start-up: %s",
+                                               s.outcome.exception() if s.outcome else ""))
+        try:
+            problems = retrying(workflow_check.check, self.mistral, expected)
+        except MistralUnavailable as exc:
+            raise StartupError(f"Mistral unreachable: {exc}") from exc
+        if problems:
+            raise StartupError("; ".join(problems))
+
+    def start(self) -> None:
+        self.check_workflow()
+        conf = self.conf
+        starter = RecoveryStarter(
+            self.mistral, self.dead_letters,
+            lambda payload: host_down.parse_with_conf(payload, conf),
+            workflow=WORKFLOW_NAME, event_type=conf.host_down.event_type,
+            retry_window=conf.listener.retry_window,
+            retry_initial_delay=conf.listener.retry_initial_delay,
+            retry_max_delay=conf.listener.retry_max_delay, stopping=self.stopping)
+        self._transport = messaging.notification_transport(conf)
+        target = messaging.target(conf.host_down.topic, conf.host_down.exchange)
+        # pool=None: every listener consumes the topic's own queue (competing consumers)
+        self._listener = messaging.notification_listener(
+            self._transport, [target], [HostDownEndpoint(starter)], pool=None,
+            allow_requeue=True)
+        self._listener.start()
+        LOG.info("Listener %s consuming host-downs from queue %s.info in exchange %s "
+                 "(prefetch %s, retry window %s s)", conf.listener.name,
+                 conf.host_down.topic, conf.host_down.exchange,
+                 conf.oslo_messaging_rabbit.rabbit_qos_prefetch_count,
+                 conf.listener.retry_window)
+
+    # -- shutdown ---------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Stop consuming, let in-flight messages finish (bounded), release the transport."""
+        LOG.info("Listener %s stopping: no new host-downs, finishing in-flight ones",
+                 self.conf.listener.name)
+        self.stopping.set()
+        if self._listener is not None:
+            self._listener.stop()
+            waiter = threading.Thread(target=self._listener.wait, daemon=True)
+            waiter.start()
+            waiter.join(self.conf.listener.graceful_shutdown_timeout)
+            if waiter.is_alive():
+                LOG.warning("In-flight host-downs did not finish within %s s; they stay "
+                            "unacked and go to another listener",
+                            self.conf.listener.graceful_shutdown_timeout)
+                return
+        if self._transport is not None:
+            self._transport.cleanup()
+        LOG.info("Listener %s stopped", self.conf.listener.name)
+
+    def request_shutdown(self, signum: int = signal.SIGTERM,
+                         frame: FrameType | None = None) -> None:
+        self._shutdown.set()
+        self.stopping.set()
+
+    def run(self) -> None:
+        """Start, serve until SIGTERM/SIGINT, stop gracefully."""
+        signal.signal(signal.SIGTERM, self.request_shutdown)
+        signal.signal(signal.SIGINT, self.request_shutdown)
+        self.start()
+        self._shutdown.wait()
+        self.stop()
