@@ -1,0 +1,179 @@
+"""Listeners as separate processes, a stand-in workflow, and host-down senders for tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import requests
+from kombu.connection import Connection
+
+from harness.process import spawn, stop_process, tail
+from notifications.host_down import build_payload, incident_id_for
+from notifications.publisher import Publisher, QueueSpec, parse_transport_url
+
+REPO = Path(__file__).resolve().parents[3]
+LISTENER_BIN = REPO / ".venv" / "bin" / "host-recovery-listener"
+OPERATOR_BIN = REPO / ".venv" / "bin" / "host-recovery"
+SIGNING_KEY = "functional-test-key"  # noqa: S105
+WORKFLOW = "host_recovery.recover_host"
+
+#: Same name and input as the real workflow; ends at once (counting executions is the point).
+STAND_IN = """---
+version: '2.0'
+host_recovery.recover_host:
+  input:
+    - search_opts
+    - on_shared_storage: null
+    - incident_id
+    - fencing_confirmed: false
+    - failure_time: null
+    - reporter: null
+    - source: null
+    - attempt: 1
+  tasks:
+    done:
+      action: std.noop
+"""
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str,
+             interval: float = 0.2) -> Any:
+    """Poll ``condition`` until it returns something truthy; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def ensure_stand_in(api_url: str, path: Path) -> Path:
+    """Create the stand-in workflow in Mistral (once) and write it to ``path``."""
+    path.write_text(STAND_IN)
+    resp = requests.get(f"{api_url}/workflows/{WORKFLOW}", timeout=30)
+    if resp.status_code == 404:
+        resp = requests.post(f"{api_url}/workflows", data=STAND_IN,
+                             headers={"Content-Type": "text/plain"}, timeout=30)
+        assert resp.status_code == 201, resp.text
+    return path
+
+
+class ListenerProcess:
+    """One ``host-recovery-listener`` process with its own config and log files."""
+
+    def __init__(self, workdir: Path, name: str, transport_url: str, mistral_url: str,
+                 workflow_file: Path, retry_window: int = 60,
+                 extra: dict[str, dict[str, str]] | None = None) -> None:
+        self.name = name
+        self.dir = workdir / name
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.log = self.dir / "listener.log"
+        self.out = self.dir / "listener.out"
+        self.config = self.dir / "host-recovery.conf"
+        sections: dict[str, dict[str, str]] = {
+            "DEFAULT": {"transport_url": transport_url, "log_file": str(self.log),
+                        "debug": "False"},
+            "host_down": {"signing_key": SIGNING_KEY},
+            "listener": {"name": name, "retry_window": str(retry_window),
+                         "retry_initial_delay": "0.2", "retry_max_delay": "2"},
+            "mistral": {"auth_type": "none", "endpoint_override": mistral_url,
+                        "workflow_definition": str(workflow_file), "timeout": "10"},
+        }
+        for section, values in (extra or {}).items():
+            sections.setdefault(section, {}).update(values)
+        self.config.write_text("".join(
+            f"[{s}]\n" + "".join(f"{k} = {v}\n" for k, v in opts.items()) + "\n"
+            for s, opts in sections.items()))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait: bool = True) -> None:
+        self.proc = spawn([str(LISTENER_BIN), "--config-file", str(self.config)], self.out,
+                          env=dict(os.environ))
+        if wait:
+            wait_for(lambda: self._ready(), 60, f"listener {self.name} to consume")
+
+    def _ready(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(f"listener {self.name} exited {self.proc.returncode}:\n"
+                                 f"{tail(self.out)}\n{tail(self.log)}")
+        return "consuming host-downs" in self.text()
+
+    def text(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def lines(self, pattern: str) -> list[str]:
+        return [line for line in self.text().splitlines() if re.search(pattern, line)]
+
+    def terminate(self, timeout: float = 30.0) -> int | None:
+        stop_process(self.proc, timeout=timeout, sig=signal.SIGTERM)
+        return None if self.proc is None else self.proc.returncode
+
+    def kill(self) -> None:
+        stop_process(self.proc, timeout=10.0, sig=signal.SIGKILL)
+
+
+def incident(n: int, tag: str) -> tuple[str, str]:
+    """(host, incident id) of test incident ``n``."""
+    host = f"compute-{tag}-{n}"
+    return host, incident_id_for(host, f"manual@{n}")
+
+
+def payload(host: str, incident_id: str, *, signed: bool = True,
+            sent_at: dt.datetime | None = None) -> dict[str, Any]:
+    return build_payload(host, incident_id=incident_id,
+                         failure_time=dt.datetime.now(dt.UTC), reporter="test",
+                         fencing_confirmed=True, source="manual",
+                         signing_key=SIGNING_KEY if signed else None, sent_at=sent_at)
+
+
+def publisher(transport_url: str, routing_key: str = "host_recovery.info") -> Publisher:
+    return Publisher(parse_transport_url(transport_url), exchange="openstack",
+                     routing_key=routing_key, queue=QueueSpec(durable=True, declare=True))
+
+
+def send(pub: Publisher, payloads: Iterable[dict[str, Any]],
+         event_type: str = "host_recovery.host.down") -> None:
+    for body in payloads:
+        pub.publish(lambda body=body: body, event_type=event_type, publisher_id="test")
+
+
+def executions_for(api_url: str, incident_ids: set[str]) -> list[dict[str, Any]]:
+    """Every execution of the workflow whose id or input.incident_id is one of ours."""
+    resp = requests.get(f"{api_url}/executions", timeout=30,
+                        params={"workflow_name": WORKFLOW, "limit": "1000"})
+    resp.raise_for_status()
+    found = []
+    for execution in resp.json()["executions"]:
+        execution_input = json.loads(execution.get("input") or "{}")
+        if (execution["id"] in incident_ids
+                or execution_input.get("incident_id") in incident_ids):
+            found.append(execution)
+    return found
+
+
+def drain(amqp_url: str, queue: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every message now in ``queue`` as (body, headers), acked (basic.get: no declare)."""
+    out: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    with Connection(amqp_url) as conn:
+        channel = conn.default_channel
+        while True:
+            message = channel.basic_get(queue=queue, no_ack=False)
+            if message is None:
+                return out
+            headers = dict(message.properties.get("application_headers") or {})
+            out.append((json.loads(message.body), headers))
+            channel.basic_ack(message.delivery_tag)
