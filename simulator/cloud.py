@@ -27,14 +27,18 @@ class Cloud:
         self.groups: dict[str, ServerGroup] = {}
         self.aggregates: dict[int, Aggregate] = {}
         self.migrations: list[Migration] = []
+        self._by_host: dict[str, Service] = {}
+        self._indexed = 0
 
     # -- services ---------------------------------------------------------------------------
     def compute_service(self, host: str) -> Service | None:
         """The nova-compute service of ``host`` (None for an unknown host)."""
-        for service in self.services.values():
-            if service.host == host and service.binary == "nova-compute":
-                return service
-        return None
+        # An index, rebuilt when services are added: server views ask this once per VM.
+        if self._indexed != len(self.services):
+            self._by_host = {s.host: s for s in self.services.values()
+                             if s.binary == "nova-compute"}
+            self._indexed = len(self.services)
+        return self._by_host.get(host)
 
     def compute_services(self) -> list[Service]:
         """Every nova-compute service, in id order."""
