@@ -1,1 +1,21 @@
-"""The Mistral workflow definitions, shipped as package data and synced by the listener."""
+"""The Mistral workflow definitions, shipped as package data and synced by the listener.
+
+Usage::
+
+    from workflows import WORKFLOW_NAME, definition
+    requests.post(f"{mistral}/workflows", data=definition())   # or PUT to update
+"""
+
+from importlib import resources
+
+__all__ = ["INSTANCE_WORKFLOW_NAME", "REQUIRED_PACK_VERSION", "WORKFLOW_NAME", "definition"]
+
+WORKFLOW_NAME = "host_recovery.recover_host"
+INSTANCE_WORKFLOW_NAME = "host_recovery.recover_instance"
+# Must equal host_recovery_actions.PACK_VERSION (the action interfaces this YAML calls).
+REQUIRED_PACK_VERSION = "2"
+
+
+def definition() -> str:
+    """The workflow YAML (both workflows, one document)."""
+    return resources.files(__name__).joinpath("host_recovery.yaml").read_text("utf-8")

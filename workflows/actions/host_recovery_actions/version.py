@@ -4,10 +4,10 @@ from typing import Any
 
 from mistral_lib import actions
 
-from host_recovery_actions import PACK_VERSION
+from . import PACK_VERSION
 
 
-class VersionAction(actions.Action):
+class VersionAction(actions.Action):  # type: ignore[misc]  # mistral-lib is untyped
     """Return the installed pack version, so operators can see what Mistral runs."""
 
     def run(self, context: Any) -> dict[str, str]:

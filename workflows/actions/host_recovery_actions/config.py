@@ -1,0 +1,155 @@
+"""The action pack's own configuration, loaded from a file on every action run.
+
+Usage::
+
+    conf = config.load()                 # fresh ConfigOpts from HOST_RECOVERY_ACTIONS_CONFIG
+    conf.recovery.max_attempts
+
+Credentials live here and nowhere else (design §7): never in workflow input or output.
+``list_opts`` feeds oslo-config-generator (etc/oslo-config-generator/actions.conf).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from keystoneauth1 import loading as ks_loading
+from oslo_config import cfg
+
+__all__ = ["DEFAULT_PATH", "ENV_VAR", "list_opts", "load"]
+
+ENV_VAR = "HOST_RECOVERY_ACTIONS_CONFIG"
+DEFAULT_PATH = "/etc/host-recovery/actions.conf"
+
+NOVA_OPTS: list[cfg.Opt] = [
+    cfg.StrOpt("api_version", default="2.95",
+               help="Nova API microversion pinned for every call. Behaviour is correct on "
+                    "both sides of 2.14 (onSharedStorage) and 2.95 (evacuated VMs end "
+                    "STOPPED; originally ACTIVE ones are started again)."),
+    cfg.StrOpt("endpoint_override",
+               help="Nova endpoint (with auth_type = none this is required)."),
+    cfg.StrOpt("region_name", help="Region of the compute endpoint in the catalog."),
+    cfg.StrOpt("interface", default="internal", help="Catalog interface for Nova."),
+    cfg.StrOpt("image_endpoint_override",
+               help="Glance endpoint; only needed below microversion 2.98 with auth_type = "
+                    "none (image properties are read from Glance then)."),
+    cfg.IntOpt("page_size", default=200, min=1,
+               help="Servers per page when listing a host's servers (paginated)."),
+]
+
+MISTRAL_OPTS: list[cfg.Opt] = [
+    cfg.StrOpt("url", default="http://127.0.0.1:8989/v2",
+               help="Mistral API base URL including /v2 (used to complete async actions "
+                    "and by the mass-failure guard)."),
+]
+
+POLICY_OPTS: list[cfg.Opt] = [
+    cfg.StrOpt("host_policy_file", default="/etc/host-recovery/host-policy.yaml",
+               help="YAML file of host name patterns -> host policy (missing = none)."),
+    cfg.StrOpt("mode", default="opt-out", choices=["opt-in", "opt-out"],
+               help="opt-out: every VM is evacuated unless disabled; opt-in: only VMs "
+                    "enabled by metadata, flavor extra spec, image property or tag."),
+    cfg.ListOpt("enabled_keys", default=["host_recovery:enabled", "HA_Enabled"],
+                help="Keys (server metadata, flavor extra specs, image properties) whose "
+                     "boolean value enables or disables recovery, first match wins."),
+    cfg.ListOpt("priority_keys", default=["host_recovery:priority", "evacuation_priority"],
+                help="Keys holding an integer priority; higher is evacuated first."),
+    cfg.ListOpt("evacuable_tags", default=["evacuable"],
+                help="fence_compute/NovaEvacuate style tags: a flavor extra spec or image "
+                     "property of this name set to true (or a server tag) enables the VM."),
+    cfg.StrOpt("error_vms", default="skip", choices=["skip", "reset"],
+               help="VMs in ERROR: skip, or reset to active and evacuate."),
+    cfg.StrOpt("other_states", default="skip", choices=["skip", "reset"],
+               help="VMs paused, suspended, rescued, resized or shelved: skip, or reset "
+                    "to active and evacuate (they end ACTIVE)."),
+    cfg.StrOpt("task_state", default="skip", choices=["skip", "reset"],
+               help="VMs with a task_state set (resizing, migrating, ...): skip, or reset "
+                    "to active and evacuate."),
+    cfg.StrOpt("user_locked", default="evacuate", choices=["skip", "evacuate"],
+               help="VMs locked by someone else: skip, or evacuate as admin (their lock "
+                    "is left as it was)."),
+    cfg.IntOpt("default_priority", default=0, help="Priority of VMs without a key."),
+]
+
+GUARD_OPTS: list[cfg.Opt] = [
+    cfg.IntOpt("max_hosts", default=2, min=0,
+               help="At most this many hosts recover without approval within `window`."),
+    cfg.FloatOpt("max_fraction", default=0.25, min=0.0, max=1.0,
+                 help="At most this fraction of nova-compute services (rounded down, at "
+                      "least 1) recovers without approval within `window`."),
+    cfg.IntOpt("window", default=600, min=0,
+               help="Seconds: incidents created within this window count together."),
+]
+
+RECOVERY_OPTS: list[cfg.Opt] = [
+    cfg.BoolOpt("force_down_unconfirmed", default=False,
+                help="Force down a host's service whose incident does not confirm fencing "
+                     "(dangerous: only when fencing is guaranteed elsewhere)."),
+    cfg.BoolOpt("on_shared_storage", default=False,
+                help="Default for onSharedStorage (only sent below microversion 2.14)."),
+    cfg.IntOpt("concurrency", default=10, min=1, help="Evacuations in parallel per host."),
+    cfg.IntOpt("max_attempts", default=3, min=1,
+               help="Evacuation attempts per VM (rebuild error, no valid host)."),
+    cfg.IntOpt("wait_timeout", default=300, min=1,
+               help="Seconds the wait for Nova's notification lasts before polling."),
+    cfg.FloatOpt("poll_interval", default=2.0, help="Seconds between polls of Nova."),
+    cfg.IntOpt("poll_limit", default=60, min=1,
+               help="Seconds the polling fallback (and the state restore) may take."),
+]
+
+NOTIFICATION_OPTS: list[cfg.Opt] = [
+    cfg.StrOpt("transport_url", secret=True,
+               help="oslo.messaging URL for our host_recovery.* notifications (unset: none "
+                    "are sent)."),
+    cfg.StrOpt("topic", default="host_recovery_events", help="Notification topic."),
+]
+
+GROUPS: dict[str, list[cfg.Opt]] = {
+    "nova": NOVA_OPTS, "mistral": MISTRAL_OPTS, "policy": POLICY_OPTS, "guard": GUARD_OPTS,
+    "recovery": RECOVERY_OPTS, "notifications": NOTIFICATION_OPTS,
+}
+AUTH_GROUPS = ("nova", "mistral")
+
+
+def register(conf: cfg.ConfigOpts) -> None:
+    """Register every option group (and keystoneauth's auth/session options) on ``conf``."""
+    for group, opts in GROUPS.items():
+        conf.register_opts(opts, group=group)
+    for group in AUTH_GROUPS:
+        ks_loading.register_auth_conf_options(conf, group)
+        ks_loading.register_session_conf_options(conf, group)
+
+
+def load(path: str | None = None) -> cfg.ConfigOpts:
+    """A fresh ConfigOpts read from ``path`` (default: $HOST_RECOVERY_ACTIONS_CONFIG)."""
+    path = path or os.environ.get(ENV_VAR, DEFAULT_PATH)
+    conf = cfg.ConfigOpts()
+    register(conf)
+    files = [path] if os.path.exists(path) else []
+    conf(args=[], project="host-recovery", default_config_files=files,
+         default_config_dirs=[])
+    return conf
+
+
+def list_opts() -> list[tuple[str, list[Any]]]:
+    """Options for oslo-config-generator (auth options of the password plugin included)."""
+    auth = ks_loading.get_auth_common_conf_options() + \
+        ks_loading.get_auth_plugin_conf_options("password")
+    session = ks_loading.get_session_conf_options()
+    result: list[tuple[str, list[Any]]] = []
+    for group, opts in GROUPS.items():
+        extra = auth + session if group in AUTH_GROUPS else []
+        result.append((group, list(opts) + _dedup(extra, opts)))
+    return result
+
+
+def _dedup(extra: list[Any], opts: list[cfg.Opt]) -> list[Any]:
+    names = {o.dest for o in opts}
+    seen: set[str] = set()
+    out = []
+    for opt in extra:
+        if opt.dest not in names and opt.dest not in seen:
+            seen.add(opt.dest)
+            out.append(opt)
+    return out

@@ -1,0 +1,194 @@
+"""Per-VM actions of ``host_recovery.recover_instance``: prepare (lock, reset), evacuate
+(idempotent), restore the original state, finish (unlock, record, notify)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from oslo_log import log as logging
+
+from . import events, runtime
+from .base import Action, execution_ids, now_iso, seconds_since
+from .nova import NovaError
+from .policy import LOCK_PREFIX
+
+LOG = logging.getLogger(__name__)
+HOST = "OS-EXT-SRV-ATTR:host"
+VM_STATE = "OS-EXT-STS:vm_state"
+TASK_STATE = "OS-EXT-STS:task_state"
+
+
+def lock_reason(incident_id: str) -> str:
+    return f"{LOCK_PREFIX} incident {incident_id}"
+
+
+class _Lazy:
+    """Formats ``text % args`` only when the log line is emitted."""
+
+    def __init__(self, text: str, args: tuple[Any, ...]) -> None:
+        self.text, self.args = text, args
+
+    def __str__(self) -> str:
+        return self.text % self.args
+
+
+class _InstanceAction(Action):
+    def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
+                 kwargs: dict[str, Any]) -> None:
+        self.incident_id = incident_id
+        self.instance = instance
+        self.source_host = source_host
+        self.instance_id = str(instance["id"])
+        self.kwargs = kwargs
+
+    def _log(self, context: Any, level: int, text: str, *args: Any) -> None:
+        LOG.log(level, "incident %s host %s execution %s instance %s: %s", self.incident_id,
+                self.source_host, execution_ids(context)["workflow_execution_id"],
+                self.instance_id, _Lazy(text, args))
+
+
+class PrepareInstanceAction(_InstanceAction):
+    """Lock with a reason naming the incident (not a user-locked VM), reset if planned."""
+
+    def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str) -> None:
+        super().__init__(incident_id, instance, source_host, {})
+
+    def run(self, context: Any) -> dict[str, Any]:
+        nova = runtime.build().nova
+        server = nova.server(self.instance_id)
+        reason = str(server.get("locked_reason") or "")
+        ours = bool(server.get("locked")) and reason.startswith(LOCK_PREFIX)
+        locked_by_us = ours
+        if not server.get("locked"):
+            nova.lock(self.instance_id, lock_reason(self.incident_id))
+            locked_by_us = True
+        on_source = server.get(HOST) == self.source_host
+        if (self.instance.get("action") == "reset" and on_source
+                and server.get(TASK_STATE) != "rebuilding"
+                and (server.get(VM_STATE) != "active" or server.get(TASK_STATE))):
+            nova.reset_state(self.instance_id, "active")
+            self._log(context, 20, "state %s/%s reset to active", server.get(VM_STATE),
+                      server.get(TASK_STATE))
+        return {"started_at": time.time(), "locked_by_us": locked_by_us}
+
+
+class EvacuateAction(_InstanceAction):
+    """Evacuate unless it already moved or is rebuilding (a re-run never evacuates twice).
+
+    Output ``{"status": accepted|in_progress|moved|refused, "accepted_at", "reason"}``;
+    Nova unavailable raises (the task's retry runs it again and sees what Nova did).
+    """
+
+    def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
+                 target_host: str | None = None, on_shared_storage: bool = False,
+                 attempt: int = 1) -> None:
+        super().__init__(incident_id, instance, source_host, {
+            "target_host": target_host, "on_shared_storage": on_shared_storage,
+            "attempt": attempt})
+
+    def run(self, context: Any) -> dict[str, Any]:
+        nova = runtime.build().nova
+        server = nova.server(self.instance_id)
+        state = self._state(server)
+        if state is not None:
+            return state
+        try:
+            nova.evacuate(self.instance_id, self.kwargs.get("target_host"),
+                          bool(self.kwargs.get("on_shared_storage")))
+        except NovaError as exc:
+            again = self._state(nova.server(self.instance_id))
+            if again is not None and again["status"] != "refused":
+                return again
+            self._log(context, 40, "evacuate refused: %s", exc.message)
+            return {"status": "refused", "accepted_at": now_iso(), "reason": exc.message}
+        self._log(context, 20, "evacuation accepted (attempt %s, target %s)",
+                  self.kwargs.get("attempt"), self.kwargs.get("target_host"))
+        return {"status": "accepted", "accepted_at": now_iso(), "reason": None}
+
+    def _state(self, server: dict[str, Any]) -> dict[str, Any] | None:
+        task_state = server.get(TASK_STATE)
+        if task_state == "rebuilding":
+            return {"status": "in_progress", "accepted_at": now_iso(),
+                    "reason": "already rebuilding"}
+        if server.get(HOST) != self.source_host and not task_state:
+            return {"status": "moved", "accepted_at": now_iso(),
+                    "reason": f"already on {server.get(HOST)}"}
+        vm_state = server.get(VM_STATE)
+        if task_state or vm_state not in ("active", "stopped", "error"):
+            return {"status": "refused", "accepted_at": now_iso(),
+                    "reason": f"cannot evacuate: vm_state {vm_state}, task_state {task_state}"}
+        return None
+
+
+class RestoreStateAction(_InstanceAction):
+    """Bring the VM to its expected state (from 2.95 an ACTIVE VM ends STOPPED: start it)."""
+
+    def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
+                 expected_state: str | None = None) -> None:
+        super().__init__(incident_id, instance, source_host,
+                         {"expected_state": expected_state})
+
+    def run(self, context: Any) -> dict[str, Any]:
+        rt = runtime.build()
+        nova = rt.nova
+        wanted = str(self.kwargs.get("expected_state") or "active")
+        deadline = time.monotonic() + rt.conf.recovery.poll_limit
+        asked = False
+        while True:
+            server = nova.server(self.instance_id)
+            vm_state, task_state = server.get(VM_STATE), server.get(TASK_STATE)
+            if vm_state == wanted and not task_state:
+                return {"final_state": vm_state, "host": server.get(HOST)}
+            if not task_state and not asked:
+                if wanted == "active" and vm_state == "stopped":
+                    nova.start(self.instance_id)
+                elif wanted == "stopped" and vm_state == "active":
+                    nova.stop(self.instance_id)
+                else:
+                    raise RuntimeError(f"cannot bring {vm_state} to {wanted}")
+                asked = True
+                self._log(context, 20, "%s -> %s requested", vm_state, wanted)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"still {vm_state}/{task_state}, expected {wanted}")
+            time.sleep(rt.conf.recovery.poll_interval)
+
+
+class FinishInstanceAction(_InstanceAction):
+    """Unlock (if we locked it), build the per-VM record, send the instance notification."""
+
+    def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
+                 result: str = "failed", reason: str | None = None,
+                 outcome: dict[str, Any] | None = None, final_state: str | None = None,
+                 attempts: int = 0, started_at: float | None = None,
+                 locked_by_us: bool = False, attempt: int = 1) -> None:
+        super().__init__(incident_id, instance, source_host, {
+            "result": result, "reason": reason, "outcome": outcome,
+            "final_state": final_state, "attempts": attempts, "started_at": started_at,
+            "locked_by_us": locked_by_us, "attempt": attempt})
+
+    def run(self, context: Any) -> dict[str, Any]:
+        rt = runtime.build()
+        kw = self.kwargs
+        if kw.get("locked_by_us"):
+            try:
+                rt.nova.unlock(self.instance_id)
+            except NovaError as exc:
+                self._log(context, 30, "unlock failed: %s", exc.message)
+        outcome = kw.get("outcome") or {}
+        result = str(kw.get("result") or "failed")
+        reason = kw.get("reason")
+        if result != "evacuated" and not reason:
+            reason = outcome.get("fault") or "evacuation failed"
+        record = events.record(
+            self.instance, self.source_host, result, reason,
+            original_state=self.instance.get("original_state"),
+            final_state=kw.get("final_state") or outcome.get("vm_state"),
+            dest_host=outcome.get("host") if result == "evacuated" else None,
+            attempts=int(kw.get("attempts") or 0), seconds=seconds_since(kw.get("started_at")))
+        self._log(context, 20 if result == "evacuated" else 40, "%s %s -> %s (%s)", result,
+                  self.source_host, record["dest_host"], reason)
+        rt.notify(*events.instance(record, self.incident_id, int(kw.get("attempt") or 1),
+                                   execution_ids(context)["workflow_execution_id"]),
+                  priority="info" if result == "evacuated" else "error")
+        return record

@@ -1,0 +1,86 @@
+"""``host_recovery.report``: the incident's output (per VM and summary), its end notification,
+and the end of a stale approval wait."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oslo_log import log as logging
+
+from . import events, runtime
+from .base import Action, execution_ids
+
+LOG = logging.getLogger(__name__)
+FAILED_OUTCOMES = ("failed", "refused")
+
+
+def collect(plan: dict[str, Any] | None, results: list[Any] | None,
+            host: str) -> list[dict[str, Any]]:
+    """Per-VM records: the sub-workflows' records, the skipped ones, and planned VMs
+    without a record (their sub-workflow died) as failed."""
+    plan = plan or {}
+    records: dict[str, dict[str, Any]] = {}
+    for item in results or []:
+        record = (item or {}).get("record") if isinstance(item, dict) else None
+        if isinstance(record, dict) and record.get("id"):
+            records[str(record["id"])] = record
+    for planned in plan.get("instances") or []:
+        if str(planned["id"]) not in records:
+            records[str(planned["id"])] = events.record(
+                planned, host, "failed", "no result from the instance workflow")
+    lines = list(records.values()) + list(plan.get("skipped") or [])
+    return lines
+
+
+def summarize(lines: list[dict[str, Any]]) -> dict[str, int]:
+    summary = {"total": len(lines), "evacuated": 0, "failed": 0, "skipped": 0}
+    for line in lines:
+        key = line.get("result") if line.get("result") in ("evacuated", "skipped") else "failed"
+        summary[str(key)] += 1
+    return summary
+
+
+class ReportAction(Action):
+    """``outcome``: recovered (then done or failed by the VMs' results), skipped, discarded,
+    refused. Output ``{"outcome", "reason", "instances", "summary"}``."""
+
+    def __init__(self, incident_id: str, host: str, outcome: str, attempt: int = 1,
+                 reason: str | None = None, plan: dict[str, Any] | None = None,
+                 results: list[Any] | None = None) -> None:
+        self.incident_id = incident_id
+        self.host = host
+        self.outcome = outcome
+        self.attempt = int(attempt or 1)
+        self.reason = reason
+        self.plan = plan
+        self.results = results
+
+    def run(self, context: Any) -> dict[str, Any]:
+        rt = runtime.build()
+        execution_id = execution_ids(context)["workflow_execution_id"]
+        if self.outcome == "discarded":  # a timed-out approval stays RUNNING: end it
+            for action in rt.mistral.running_actions("host_recovery.await_approval",
+                                                     incident_id=self.incident_id,
+                                                     attempt=self.attempt):
+                rt.mistral.complete(action["id"], "ERROR", {"approved": False,
+                                                           "by": "approval timeout"})
+        lines = collect(self.plan, self.results, self.host)
+        summary = summarize(lines)
+        outcome, reason = self.outcome, self.reason
+        if outcome == "recovered":
+            outcome = "failed" if summary["failed"] else "done"
+            reason = (f"{summary['failed']} of {summary['total']} VMs failed"
+                      if summary["failed"] else
+                      f"{summary['evacuated']} evacuated, {summary['skipped']} skipped")
+        LOG.info("report: incident %s host %s execution %s: %s (%s)", self.incident_id,
+                 self.host, execution_id, outcome, reason)
+        failed = outcome in FAILED_OUTCOMES
+        if failed:
+            rt.notify(*events.incident("error", self.incident_id, self.host, self.attempt,
+                                       execution_id, outcome=outcome, reason=reason),
+                      priority="error")
+        rt.notify(*events.incident("end", self.incident_id, self.host, self.attempt,
+                                   execution_id, outcome=outcome, reason=reason,
+                                   summary=summary))
+        return {"outcome": outcome, "reason": reason, "instances": lines, "summary": summary,
+                "failed": failed}

@@ -1,0 +1,34 @@
+"""Whether an evacuation has ended, read from Nova (used by the wait and the polling)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["check"]
+
+ENDED_OK = ("active", "stopped")
+
+
+def check(nova: Any, instance_id: str, source_host: str) -> dict[str, Any] | None:
+    """The outcome if the evacuation has ended, else None.
+
+    evacuated: on another host, no task_state, ACTIVE or STOPPED. error: ERROR with no
+    task_state (Nova's fault message), or the latest evacuation migration failed while the
+    VM stayed on the source host.
+    """
+    server = nova.server(instance_id)
+    host = server.get("OS-EXT-SRV-ATTR:host")
+    vm_state = server.get("OS-EXT-STS:vm_state")
+    if server.get("OS-EXT-STS:task_state"):
+        return None
+    if host != source_host and vm_state in ENDED_OK:
+        return {"result": "evacuated", "host": host, "vm_state": vm_state, "fault": None}
+    fault = (server.get("fault") or {}).get("message")
+    if vm_state == "error":
+        return {"result": "error", "host": host, "vm_state": vm_state,
+                "fault": fault or "ERROR without a fault"}
+    migrations = nova.evacuations(instance_id)
+    if migrations and migrations[0].get("status") in ("error", "failed"):
+        return {"result": "error", "host": host, "vm_state": vm_state,
+                "fault": fault or f"evacuation migration {migrations[0].get('status')}"}
+    return None
