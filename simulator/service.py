@@ -11,6 +11,7 @@ Usage::
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from simulator.api.admin import AdminAPI
@@ -103,8 +104,12 @@ class Simulator:
 
     def stop(self) -> None:
         """Stop serving, drop pending background work, flush notifications, disconnect."""
-        for server in self.servers.values():
-            server.stop()
+        # In parallel: each server may wait up to its shutdown_timeout for keep-alive clients.
+        stoppers = [threading.Thread(target=server.stop) for server in self.servers.values()]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
         self.delayer.stop()
         self.notifications.stop()
         if self._broker is not None:
