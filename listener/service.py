@@ -29,13 +29,13 @@ from listener.mistral_api import MistralAPI, MistralUnavailable
 from listener.recovery_starter import RecoveryStarter
 from notifications import conf as notifications_conf
 from notifications import host_down, messaging
+from workflows import WORKFLOW_NAME
 
 LOG = logging.getLogger(__name__)
 
 __all__ = ["PROJECT", "WORKFLOW_NAME", "ListenerService", "StartupError", "prepare_service"]
 
 PROJECT = "host-recovery"
-WORKFLOW_NAME = "host_recovery.recover_host"
 PREFETCH = 4
 
 

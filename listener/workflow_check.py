@@ -49,15 +49,10 @@ class Expected:
 
 def expected_definition(conf: cfg.ConfigOpts) -> Expected:
     """[mistral] workflow_definition if set, else the workflows package's definition."""
-    pack_version: str | None = getattr(workflows, "REQUIRED_PACK_VERSION", None)
     if conf.mistral.workflow_definition:
         text = Path(conf.mistral.workflow_definition).read_text(encoding="utf-8")
-        return Expected(text, pack_version)
-    definition = getattr(workflows, "definition", None)
-    if definition is None:
-        raise WorkflowProblem("the workflows package ships no definition yet; set "
-                              "[mistral] workflow_definition")
-    return Expected(str(definition()), pack_version)
+        return Expected(text, workflows.REQUIRED_PACK_VERSION)
+    return Expected(workflows.definition(), workflows.REQUIRED_PACK_VERSION)
 
 
 def check_pack(api: MistralAPI, expected: Expected) -> str | None:

@@ -129,6 +129,8 @@ class Confirmer:
         if host is not None and host == wait.source_host:
             return None  # still (or again) on the failed host: not an evacuation end
         expected = wait.expected_state
+        if event.kind == "state" and expected is None:
+            return None  # only a wait for a restored state cares about power changes
         if expected is not None and state != expected:
             return None  # e.g. STOPPED at >= 2.95 while ACTIVE is wanted: wait for power_on
         return {"result": "evacuated", "host": host, "vm_state": state, "fault": None,
