@@ -114,7 +114,8 @@ def drain(items: list[str], threads: int, call: Callable[[requests.Session, str]
 def throughput(workdir: Path, threads: int, seconds: float) -> dict[str, dict[str, float]]:
     """Requests/s per call type on a 20-host x 25-VM cloud."""
     sim = SimulatorProcess(workdir / "throughput", scenario={
-        "hosts": 20, "vms_per_host": 25, "latency": {"kind": "fixed", "value": 0.5}})
+        "hosts": 20, "vms_per_host": 25, "latency": {"kind": "fixed", "value": 0.5},
+        "host_vcpus": 1024, "host_ram_mb": 4_194_304})
     sim.start()
     try:
         token, auth_body = _token(sim)
@@ -144,10 +145,11 @@ def throughput(workdir: Path, threads: int, seconds: float) -> dict[str, dict[st
                 headers=headers, timeout=10).status_code,
         }
         results = {name: measure(call, threads, seconds) for name, call in calls.items()}
-        # Evacuate accepts: every VM of 10 forced-down hosts, once each (no retries).
-        for service in services[:10]:
+        # Evacuate accepts: every VM of 10 forced-down hosts, once each (no retries). The
+        # disable bench disabled every service: enable them again, or nothing is schedulable.
+        for n, service in enumerate(services):
             requests.put(f"{nova}/os-services/{service['id']}",
-                         json={"forced_down": True, "status": "enabled"}, headers=headers,
+                         json={"forced_down": n < 10, "status": "enabled"}, headers=headers,
                          timeout=10)
         victims = [s["id"] for h in range(1, 11) for s in requests.get(
             f"{nova}/servers?all_tenants=1&host=compute{h}", headers=headers,
@@ -160,6 +162,8 @@ def throughput(workdir: Path, threads: int, seconds: float) -> dict[str, dict[st
         state = sim.control.state()
         results["POST evacuate (accepted, 250 VMs)"]["migrations_done"] = float(
             state["migrations"].get("done", 0))
+        if state["migrations"].get("done", 0) != len(victims):
+            raise RuntimeError(f"evacuations did not all succeed: {state['migrations']}")
         return results
     finally:
         sim.stop()
