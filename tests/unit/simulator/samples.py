@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "reference" / \
-    "nova-notification-samples"
+# A copy of ../shared/reference/nova-notification-samples, so a clone tests on its own.
+SHARED = Path(__file__).resolve().parents[2] / "data" / "nova-notification-samples"
 LOCAL = Path(__file__).resolve().parent / "samples"
 # Nova sets only the image properties an image has: their keys vary by design.
 VARIABLE_KEYS = {"ImageMetaPropsPayload"}
@@ -43,6 +43,7 @@ def resolve(node: Any, here: Path) -> Any:
 def load_samples() -> dict[str, dict[str, Any]]:
     """event_type -> resolved sample, shared reference first, then our local additions."""
     samples = {}
+    assert SHARED.is_dir(), f"Nova's samples are missing: {SHARED}"
     for path in sorted(SHARED.glob("*.json")) + sorted(LOCAL.glob("*.json")):
         sample = json.loads(path.read_text())
         sample["payload"] = resolve(sample["payload"], SHARED)
