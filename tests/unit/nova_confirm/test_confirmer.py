@@ -124,3 +124,11 @@ def test_completion_feeds_metrics():
     assert get("host_recovery_vms_recovered_total") == 1
     assert get("host_recovery_time_to_recover_seconds_sum") == 30.0
     assert get("host_recovery_confirmation_latency_seconds_sum") == 0.5
+
+
+def test_power_change_does_not_confirm_a_wait_without_expected_state():
+    waits = FakeWaits()
+    waits.add("w1", VM, source_host="src")
+    power_on = _event(state="active", event_type="instance.power_on.end", kind="state")
+    assert _confirmer(waits).confirm(power_on) is Outcome.NOT_READY
+    assert not waits.done
