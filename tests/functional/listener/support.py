@@ -18,12 +18,14 @@ from kombu.connection import Connection
 
 from harness.process import spawn, stop_process, tail
 from notifications.host_down import build_payload, incident_id_for
+
+__all__ = ["incident_id_for"]
 from notifications.publisher import Publisher, QueueSpec, parse_transport_url
 
 REPO = Path(__file__).resolve().parents[3]
 LISTENER_BIN = REPO / ".venv" / "bin" / "host-recovery-listener"
 OPERATOR_BIN = REPO / ".venv" / "bin" / "host-recovery"
-SIGNING_KEY = "functional-test-key"  # noqa: S105
+SIGNING_KEY = "functional-test-key"
 WORKFLOW = "host_recovery.recover_host"
 
 #: Same name and input as the real workflow; ends at once (counting executions is the point).
@@ -101,7 +103,7 @@ class ListenerProcess:
         self.proc = spawn([str(LISTENER_BIN), "--config-file", str(self.config)], self.out,
                           env=dict(os.environ))
         if wait:
-            wait_for(lambda: self._ready(), 60, f"listener {self.name} to consume")
+            wait_for(self._ready, 60, f"listener {self.name} to consume")
 
     def _ready(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:

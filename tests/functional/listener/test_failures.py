@@ -23,7 +23,9 @@ def _vhost(url: str) -> str:
 
 
 def test_invalid_host_downs_are_dead_lettered_while_valid_ones_start(
-        rabbit: RabbitBroker, rabbit_url: str, mistral: MistralServer, tmp_path: Path) -> None:
+        rabbit: RabbitBroker, rabbit_url: str, own_mistral: MistralServer,
+        tmp_path: Path) -> None:
+    mistral = own_mistral  # its own: the session Mistral runs the real gate for others
     workflow_file = support.ensure_stand_in(mistral.api_url, tmp_path / "wf.yaml")
     listeners = [support.ListenerProcess(tmp_path, f"dl-{i}", rabbit_url, mistral.api_url,
                                          workflow_file) for i in range(2)]
