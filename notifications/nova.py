@@ -28,22 +28,18 @@ __all__ = [
     "publisher_host",
 ]
 
-Kind = Literal["end", "error", "state"]
+Kind = Literal["end", "error"]
 
 # event type -> what it means for a waiting evacuation
 VERSIONED_EVENTS: dict[str, Kind] = {
     "instance.rebuild.end": "end",
     "instance.rebuild.error": "error",
     "compute_task.rebuild_server.error": "error",
-    # a VM that must be restored (started again at >= 2.95) is confirmed by its restored
-    # state; power_off is not listed: Nova stops a STOPPED VM again *before* rebuild.end
-    "instance.power_on.end": "state",
 }
 LEGACY_EVENTS: dict[str, Kind] = {
     "compute.instance.rebuild.end": "end",
     "compute.instance.rebuild.error": "error",
     "compute_task.rebuild_server": "error",
-    "compute.instance.power_on.end": "state",
 }
 
 

@@ -27,12 +27,13 @@ LOG = logging.getLogger(__name__)
 
 # an event older than its wait's evacuation (minus clock skew) belongs to an earlier attempt
 STALE_SKEW = 1.0
+ENDED_OK = ("active", "stopped")
 
 
 class Outcome(enum.Enum):
     COMPLETED = "completed"
     DUPLICATE = "duplicate"  # the wait was already completed (by us or another listener)
-    NOT_READY = "not_ready"  # the VM must still reach its original state: keep waiting
+    NOT_READY = "not_ready"  # the event does not end the evacuation (e.g. still on the source)
     STALE = "stale"  # from an earlier attempt than the running wait
     UNRELATED = "unrelated"  # no recovery of this instance is running
     GAVE_UP = "gave_up"  # a recovery runs but its wait never appeared in the window
@@ -91,8 +92,6 @@ class Confirmer:
         if waits:
             outcomes = [self._complete(event, wait, sent_at) for wait in waits]
             return min(outcomes, key=_PRIORITY.index)
-        if event.kind == "state":
-            return Outcome.UNRELATED  # a power change only matters to an existing wait
         executions = self.waits.recovering(event.instance_id)
         if not executions:
             return Outcome.UNRELATED
@@ -120,19 +119,20 @@ class Confirmer:
         return Outcome.COMPLETED
 
     def _output(self, event: InstanceEvent, wait: Wait) -> dict[str, Any] | None:
-        """The wait's result, or None while the VM has not reached its original state."""
+        """The wait's result, or None if the event does not end this evacuation.
+
+        As the workflow's own check (host_recovery_actions/status.py): evacuated = on another
+        host, ACTIVE or STOPPED. Restoring the original state (starting a VM that Nova >= 2.95
+        left STOPPED) is the workflow's ``restore`` task, which runs after the wait: a wait
+        that held out for ACTIVE would never end.
+        """
         host = event.dest_host
         state = (event.state or "").lower() or None
         if event.kind == "error":
             return {"result": "error", "host": host, "vm_state": state,
                     "fault": event.fault, "via": "notification"}
-        if host is not None and host == wait.source_host:
-            return None  # still (or again) on the failed host: not an evacuation end
-        expected = wait.expected_state
-        if event.kind == "state" and expected is None:
-            return None  # only a wait for a restored state cares about power changes
-        if expected is not None and state != expected:
-            return None  # e.g. STOPPED at >= 2.95 while ACTIVE is wanted: wait for power_on
+        if host is None or host == wait.source_host or state not in ENDED_OK:
+            return None
         return {"result": "evacuated", "host": host, "vm_state": state, "fault": None,
                 "via": "notification"}
 

@@ -23,7 +23,6 @@ import requests
 __all__ = ["Completion", "MistralUnavailable", "MistralWaits", "Wait"]
 
 # input keys the wait action may use (issue 6 names them; accept the obvious spellings)
-_EXPECTED_KEYS = ("expected_vm_state", "expected_state", "expected_end_state")
 _ACCEPTED_KEYS = ("accepted_at", "evacuate_accepted_at", "evacuated_at", "started_at")
 
 
@@ -55,15 +54,6 @@ class Wait:
     def source_host(self) -> str | None:
         value = self.input.get("source_host")
         return value if isinstance(value, str) else None
-
-    @property
-    def expected_state(self) -> str | None:
-        """vm_state that confirms the wait (None: any successful rebuild.end)."""
-        for key in _EXPECTED_KEYS:
-            value = self.input.get(key)
-            if isinstance(value, str) and value:
-                return value.lower()
-        return None
 
     @property
     def accepted_at(self) -> float | None:

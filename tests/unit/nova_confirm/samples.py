@@ -7,9 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-SAMPLES = Path("/work/shared/reference/nova-notification-samples")
-if not SAMPLES.exists():  # the reference data sits beside the repository
-    SAMPLES = Path(__file__).resolve().parents[4] / "shared/reference/nova-notification-samples"
+# vendored copy of Nova's doc/notification_samples (tests/data/README.md)
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "nova-notification-samples"
 
 
 def _merge(base: Any, over: Any) -> Any:

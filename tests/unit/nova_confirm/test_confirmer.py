@@ -76,16 +76,17 @@ def test_event_whose_wait_never_appears_is_dropped_after_the_window():
     assert waits.lookups > 1
 
 
-def test_stopped_vm_waits_for_its_original_active_state():
+def test_stopped_vm_on_a_new_host_is_evacuated_restore_is_the_workflows():
     waits = FakeWaits()
     waits.add("w1", VM, source_host="src", expected_vm_state="active")
-    confirmer = _confirmer(waits)
-    assert confirmer.confirm(_event(state="stopped")) is Outcome.NOT_READY
-    assert not waits.done
-    power_on = _event(state="active", event_type="instance.power_on.end", kind="state",
-                      host="dest-1")
-    assert confirmer.confirm(power_on) is Outcome.COMPLETED
-    assert waits.done["w1"]["vm_state"] == "active"
+    assert _confirmer(waits).confirm(_event(state="stopped")) is Outcome.COMPLETED
+    assert waits.done["w1"]["vm_state"] == "stopped"
+
+
+def test_rebuild_end_in_an_unfinished_state_does_not_confirm():
+    waits = FakeWaits()
+    waits.add("w1", VM, source_host="src")
+    assert _confirmer(waits).confirm(_event(state="building")) is Outcome.NOT_READY
 
 
 def test_event_from_the_failed_source_host_does_not_confirm():
@@ -124,11 +125,3 @@ def test_completion_feeds_metrics():
     assert get("host_recovery_vms_recovered_total") == 1
     assert get("host_recovery_time_to_recover_seconds_sum") == 30.0
     assert get("host_recovery_confirmation_latency_seconds_sum") == 0.5
-
-
-def test_power_change_does_not_confirm_a_wait_without_expected_state():
-    waits = FakeWaits()
-    waits.add("w1", VM, source_host="src")
-    power_on = _event(state="active", event_type="instance.power_on.end", kind="state")
-    assert _confirmer(waits).confirm(power_on) is Outcome.NOT_READY
-    assert not waits.done
