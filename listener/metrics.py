@@ -15,13 +15,16 @@ Grafana dashboard is checked against it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from wsgiref.simple_server import WSGIServer
 
+from oslo_log import log as logging
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-__all__ = ["INCIDENT_STATES", "METRIC_NAMES", "Exporter", "Metrics", "start_exporter"]
+__all__ = ["INCIDENT_STATES", "METRIC_NAMES", "Exporter", "Metrics", "StatusRefresher",
+           "start_exporter"]
 
+LOG = logging.getLogger(__name__)
 INCIDENT_STATES = ("held", "running", "done", "failed", "skipped")
 # recoveries take seconds to minutes; confirmations milliseconds to seconds
 _RECOVER_BUCKETS = (5, 10, 20, 30, 60, 90, 120, 180, 300, 600, 1200, float("inf"))
@@ -131,3 +134,39 @@ def start_exporter(registry: CollectorRegistry, host: str = "127.0.0.1",
     """Serve ``registry`` on http://host:port/metrics from a daemon thread."""
     server, thread = start_http_server(port, addr=host, registry=registry)
     return Exporter(server, thread)
+
+
+class StatusRefresher:
+    """Refreshes the incident gauges from Mistral every ``interval`` s on a daemon thread.
+
+    ``read`` returns (incident id, state) pairs, e.g.
+    ``lambda: [(i.incident_id, i.state) for i in status.collect(api)]``.
+    """
+
+    def __init__(self, metrics: Metrics, read: Callable[[], Iterable[tuple[str, str]]],
+                 interval: float = 15.0) -> None:
+        self._metrics = metrics
+        self._read = read
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="metrics-status", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def refresh(self) -> None:
+        self._metrics.observe_incidents(list(self._read()))
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self.refresh()
+            except Exception as exc:  # Mistral away: keep the last numbers, try again later
+                LOG.warning("could not refresh incident metrics: %s", exc)
+            if self._stop.wait(self._interval):
+                return
