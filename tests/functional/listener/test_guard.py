@@ -95,7 +95,7 @@ def test_guard_holds_beyond_the_limit_and_operators_decide(
         assert operator.main(["--config-file", str(config), "approve",
                               "no-such-host"]) == 1
         remaining = support.wait_for(held_count(1), 30, "one left held")
-        discarded = support.wait_for(lambda: ended(incidents[discard_host]), 150,
+        discarded = support.wait_for(lambda: ended(incidents[discard_host]), 60,
                                      "the discarded incident to end")
         approved_tasks = support.wait_for(
             lambda: {t["name"] for t in requests.get(
