@@ -95,7 +95,7 @@ def _row(record: dict[str, Any]) -> VmRow:
 def _running_rows(api: MistralReads, execution_id: str) -> list[VmRow]:
     """Per-VM rows of a running incident from its per-VM sub-executions."""
     rows = []
-    for sub in api.list_executions(workflow_name=RECOVER_INSTANCE,
+    for sub in api.list_executions(workflow_name=RECOVER_INSTANCE, include_output="true",
                                    root_execution_id=execution_id):
         record = _dict(_dict(sub.get("output")).get("record"))
         if sub.get("state") in ("SUCCESS", "ERROR") and record.get("id"):
@@ -160,7 +160,8 @@ def collect(api: MistralReads, host: str | None = None,
     held = {str(_dict(a.get("input")).get("incident_id"))
             for a in api.list_action_executions(AWAIT_APPROVAL, state="RUNNING")}
     found = []
-    for ex in api.list_executions(workflow_name=RECOVER_HOST):
+    # Mistral leaves output out of lists unless asked
+    for ex in api.list_executions(workflow_name=RECOVER_HOST, include_output="true"):
         inp = _dict(ex.get("input"))
         if host and _dict(inp.get("search_opts")).get("host") != host:
             continue

@@ -8,7 +8,13 @@ filters by event type; ``Confirmer`` (confirmer.py) finds the RUNNING wait in Mi
 from listener.nova.confirmer import Confirmer, Outcome
 from listener.nova.endpoint import NovaEndpoint
 from listener.nova.service import NovaEventListener
-from listener.nova.waits import Completion, MistralUnavailable, MistralWaits, Wait
+from listener.nova.waits import (
+    Completion,
+    MistralRejected,
+    MistralUnavailable,
+    MistralWaits,
+    Wait,
+)
 
-__all__ = ["Completion", "Confirmer", "MistralUnavailable", "MistralWaits", "NovaEndpoint",
-           "NovaEventListener", "Outcome", "Wait"]
+__all__ = ["Completion", "Confirmer", "MistralRejected", "MistralUnavailable", "MistralWaits",
+           "NovaEndpoint", "NovaEventListener", "Outcome", "Wait"]

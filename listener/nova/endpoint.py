@@ -13,7 +13,7 @@ from oslo_log import log as logging
 
 from listener.metrics import Metrics
 from listener.nova.confirmer import Confirmer, Outcome
-from listener.nova.waits import MistralUnavailable
+from listener.nova.waits import MistralRejected, MistralUnavailable
 from notifications import messaging, nova
 
 __all__ = ["NovaEndpoint"]
@@ -62,6 +62,12 @@ class NovaEndpoint:
                       event_type, event.instance_id, exc)
             self._reject("mistral_unavailable")
             return self._requeue
+        except MistralRejected as exc:
+            # a request Mistral refuses will be refused again: log it, never loop on it
+            LOG.error("Nova %s for instance %s: Mistral refused the lookup (%s); dropped",
+                      event_type, event.instance_id, exc)
+            self._reject("mistral_rejected")
+            return self._handled
         if self.metrics is not None:
             if outcome in (Outcome.COMPLETED, Outcome.DUPLICATE, Outcome.NOT_READY):
                 self.metrics.confirmations.labels(outcome=outcome.value).inc()

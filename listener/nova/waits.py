@@ -20,14 +20,18 @@ from typing import Any
 
 import requests
 
-__all__ = ["Completion", "MistralUnavailable", "MistralWaits", "Wait"]
+__all__ = ["Completion", "MistralRejected", "MistralUnavailable", "MistralWaits", "Wait"]
 
 # input keys the wait action may use (issue 6 names them; accept the obvious spellings)
 _ACCEPTED_KEYS = ("accepted_at", "evacuate_accepted_at", "evacuated_at", "started_at")
 
 
 class MistralUnavailable(RuntimeError):
-    """Mistral could not be reached or answered with an unexpected error (transient)."""
+    """Mistral could not be reached or answered with a server error (transient)."""
+
+
+class MistralRejected(RuntimeError):
+    """Mistral refused the request (4xx): retrying cannot help."""
 
 
 class Completion(enum.Enum):
@@ -113,15 +117,23 @@ class MistralWaits:
         return [row["id"] for row in rows if instance_id in _text(row.get("input"))]
 
     def finished_wait(self, execution_id: str, instance_id: str) -> bool:
-        """True if ``execution_id`` already has a completed wait for ``instance_id``."""
-        tasks = self._get("tasks", workflow_execution_id=execution_id, fields="id")["tasks"]
-        if not tasks:
-            return False
-        rows = self._get("action_executions", name=self.wait_action,
-                         task_execution_id="in:" + ",".join(t["id"] for t in tasks),
-                         fields="id,state,input")["action_executions"]
-        return any(row.get("state") != "RUNNING" and instance_id in _text(row.get("input"))
-                   for row in rows)
+        """True if ``execution_id`` already has a completed wait for ``instance_id``.
+
+        One call per ended task: Mistral types task_execution_id as a uuid, so ``in:`` is
+        refused (400). Only reached for an event whose instance has no RUNNING wait.
+        """
+        tasks = self._get("tasks", workflow_execution_id=execution_id,
+                          fields="id,state")["tasks"]
+        for task in tasks:
+            if task.get("state") == "RUNNING":
+                continue
+            rows = self._get("action_executions", name=self.wait_action,
+                             task_execution_id=task["id"],
+                             fields="id,state,input")["action_executions"]
+            if any(row.get("state") != "RUNNING" and instance_id in _text(row.get("input"))
+                   for row in rows):
+                return True
+        return False
 
     # -- completion -------------------------------------------------------------------------
     def complete(self, action_execution_id: str, output: dict[str, Any]) -> Completion:
@@ -140,6 +152,8 @@ class MistralWaits:
             return Completion.GONE
         if resp.status_code == 500 and "already completed" in resp.text:
             return Completion.DUPLICATE
+        if 400 <= resp.status_code < 500:
+            raise MistralRejected(f"PUT {url}: HTTP {resp.status_code} {resp.text[:300]}")
         raise MistralUnavailable(f"PUT {url}: HTTP {resp.status_code} {resp.text[:300]}")
 
     def invalidate(self) -> None:
@@ -165,6 +179,8 @@ class MistralWaits:
                                      headers=self._headers(), timeout=self.timeout)
         except requests.RequestException as exc:
             raise MistralUnavailable(f"GET {url}: {exc}") from exc
+        if 400 <= resp.status_code < 500:
+            raise MistralRejected(f"GET {url}: HTTP {resp.status_code} {resp.text[:300]}")
         if resp.status_code != 200:
             raise MistralUnavailable(f"GET {url}: HTTP {resp.status_code} {resp.text[:300]}")
         body: dict[str, Any] = resp.json()

@@ -43,6 +43,7 @@ class FakeMistral:
         ]
 
     def list_executions(self, **filters):
+        assert filters.pop("include_output") == "true"
         if filters.get("workflow_name") == status.RECOVER_INSTANCE:
             assert filters["root_execution_id"] == INC_RUN
             return self.subs
