@@ -29,6 +29,10 @@ nova_opts = [
                help="Topic of Nova's legacy notifications (used when legacy is on)."),
     cfg.StrOpt("transport_url", secret=True,
                help="Broker Nova publishes to, if not the listener's transport_url."),
+    cfg.BoolOpt("amqp_durable_queues", default=False,
+                help="Durability of Nova's exchange and of our pool queue: must equal "
+                "nova.conf's [oslo_messaging_rabbit] amqp_durable_queues (a mismatch fails "
+                "the declaration), independently of our own host-down queues."),
     cfg.StrOpt("wait_action", default="host_recovery.wait_evacuation",
                help="Name of the async Mistral action that waits for an evacuation."),
     cfg.StrOpt("instance_workflow", default="host_recovery.recover_instance",

@@ -49,7 +49,7 @@ class NovaEventListener:
         self.conf = conf
         self.endpoint = NovaEndpoint(confirmer, metrics=metrics, legacy=opts.legacy)
         self._transport = transport or messaging.notification_transport(
-            conf, url=opts.transport_url)
+            _nova_side_conf(conf), url=opts.transport_url or conf.transport_url)
         topics = [opts.topic] + ([opts.legacy_topic] if opts.legacy else [])
         self._targets = [messaging.target(topic, exchange=opts.exchange) for topic in topics]
         self._listener: Any = None
@@ -74,3 +74,21 @@ class NovaEventListener:
         if self._listener is not None:
             self._listener.wait()
             self._listener = None
+
+
+def _nova_side_conf(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:
+    """A copy of the listener's messaging options with Nova's durability.
+
+    Durability is per ConfigOpts in oslo.messaging, and our host-down queues are durable
+    while Nova's exchange follows nova.conf (non-durable by default): one conf cannot
+    declare both.
+    """
+    nova_conf = cfg.ConfigOpts()
+    messaging.register_transport_opts(nova_conf)
+    nova_conf([], project="host-recovery-nova")
+    group = "oslo_messaging_rabbit"
+    for name in conf[group]:
+        nova_conf.set_override(name, conf[group][name], group=group)
+    nova_conf.set_override("amqp_durable_queues",
+                           conf.nova_notifications.amqp_durable_queues, group=group)
+    return nova_conf

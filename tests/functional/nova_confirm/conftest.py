@@ -55,6 +55,8 @@ def listener_conf(transport_url: str, **overrides: Any) -> cfg.ConfigOpts:
     conf([], project="host-recovery-test")
     conf.set_override("transport_url", transport_url)
     conf.set_override("rabbit_qos_prefetch_count", 8, group="oslo_messaging_rabbit")
+    # as the listener service does for host-downs; Nova's side stays non-durable
+    conf.set_override("amqp_durable_queues", True, group="oslo_messaging_rabbit")
     conf.set_override("wait_action", standin.WAIT_ACTION, group="nova_notifications")
     conf.set_override("instance_workflow", standin.WORKFLOW, group="nova_notifications")
     for key, value in overrides.items():
