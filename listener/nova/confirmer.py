@@ -102,17 +102,18 @@ class Confirmer:
     def _complete(self, event: InstanceEvent, wait: Wait, sent_at: float | None) -> Outcome:
         accepted = wait.accepted_at
         if sent_at is not None and accepted is not None and sent_at < accepted - STALE_SKEW:
-            LOG.info("Incident %s: ignoring %s for instance %s sent before its evacuation "
-                     "(wait %s)", wait.incident_id, event.event_type, event.instance_id,
-                     wait.id)
+            LOG.info("Incident %s host %s: ignoring %s for instance %s sent before its "
+                     "evacuation (wait %s)", wait.incident_id, wait.source_host,
+                     event.event_type, event.instance_id, wait.id)
             return Outcome.STALE
         output = self._output(event, wait)
         if output is None:
             return Outcome.NOT_READY
         result = self.waits.complete(wait.id, output)
-        LOG.info("Incident %s: wait %s of instance %s %s by %s (result %s, host %s)",
-                 wait.incident_id, wait.id, event.instance_id, result.value,
-                 event.event_type, output["result"], output["host"])
+        LOG.info("Incident %s host %s: wait %s of instance %s %s by %s (result %s, "
+                 "destination %s)", wait.incident_id, wait.source_host, wait.id,
+                 event.instance_id, result.value, event.event_type, output["result"],
+                 output["host"])
         if result is not Completion.COMPLETED:
             return Outcome.DUPLICATE
         self._observe(output, wait, sent_at)
