@@ -24,7 +24,8 @@ from tests.functional.workflow import support
 pytestmark = [pytest.mark.rabbit, pytest.mark.mistral, pytest.mark.slow]
 
 HOST = "compute1"
-LATENCY = {"kind": "uniform", "low": 0.5, "high": 1.0}
+# slower than Mistral's prepare -> evacuate -> wait chain, so most waits exist before Nova ends
+LATENCY = {"kind": "uniform", "low": 2.0, "high": 3.0}
 REAL = {"wait_action": "host_recovery.wait_evacuation",
         "instance_workflow": "host_recovery.recover_instance"}
 
@@ -93,6 +94,7 @@ def test_a_recovery_confirmed_only_by_notifications(
     waits = _actions(mistral.api_url, "host_recovery.wait_evacuation", incident)
     assert len(waits) == 8 and {w["state"] for w in waits} == {"SUCCESS"}
     via = [w["output"]["via"] for w in waits]
+    print(f"waits completed via: {sorted(via)}")  # shown with -s: the split varies by load
     # "check": the wait's own single look at Nova found it already done (allowed by §5)
     assert set(via) <= {"notification", "check"} and "notification" in via, via
     assert _actions(mistral.api_url, "host_recovery.poll_evacuation", incident) == []
