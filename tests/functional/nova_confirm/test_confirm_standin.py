@@ -130,7 +130,9 @@ def test_rebuild_error_reports_novas_fault(standin_mistral, nova_sim, nova_liste
     notes = nova_sim.control.notifications()["recent"]
     assert any(n["event_type"] in ("instance.rebuild.error",
                                    "compute_task.rebuild_server.error") for n in notes)
-    assert all(isinstance(f, str) and len(f) > 5 for f in faults)
+    # Nova's exception and message, as the simulator's rebuild.error / conductor error carry
+    assert all("Virtual Interface creation failed" in f or "No valid host" in f
+               for f in faults), faults
 
 
 def test_unrelated_instances_are_not_retried(standin_mistral, nova_sim, nova_listener):
