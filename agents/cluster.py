@@ -35,7 +35,10 @@ class Record:
 
 
 def _run(*args: str, check: bool = True) -> str:
-    env = dict(os.environ, PATH=f"{SBIN_PATH}:{os.environ.get('PATH', '')}")
+    # Inside a resource action, OCF_RESKEY_CRM_meta_on_node makes attrd_updater answer
+    # for the local node only (even with --all): run the CLIs without the action's meta.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_RESKEY_CRM_meta")}
+    env["PATH"] = f"{SBIN_PATH}:{os.environ.get('PATH', '')}"
     proc = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False,
                           env=env)
     if check and proc.returncode != 0:
@@ -97,9 +100,13 @@ def read_records(prefix: str) -> dict[str, Record]:
 
 
 def write_record(prefix: str, record: Record) -> None:
-    """Store a record in the CIB (crm_attribute -l forever), replacing the node's old one."""
-    _run("crm_attribute", "--type", "crm_config", "--lifetime", "forever",
-         "--name", prefix + record.node, "--update", record.value())
+    """Store a record in the CIB, replacing the node's old one.
+
+    crm_config properties are permanent (what ``-l forever`` means); adding ``--lifetime``
+    would make crm_attribute write a node attribute of the local node instead.
+    """
+    _run("crm_attribute", "--type", "crm_config", "--name", prefix + record.node,
+         "--update", record.value())
 
 
 def delete_record(prefix: str, node: str) -> None:

@@ -75,7 +75,7 @@ def parse_transport_url(url: str) -> list[str]:
         raise ValueError(f"transport_url: unsupported scheme {parts.scheme!r}")
     if not parts.netloc:
         raise ValueError("transport_url: no host")
-    vhost = parts.path[1:] if parts.path.startswith("/") else parts.path
+    vhost = urllib.parse.unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
     # oslo: an empty path means the default vhost "/"; kombu needs it quoted.
     vhost_part = urllib.parse.quote(vhost or "/", safe="")
     return [f"amqp://{netloc}/{vhost_part}" for netloc in parts.netloc.split(",") if netloc]

@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.rabbit",
     "tests.fixtures.mistral",
     "tests.fixtures.simulator",
+    "tests.fixtures.pacemaker",
 ]

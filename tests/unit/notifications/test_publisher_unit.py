@@ -14,6 +14,8 @@ def test_parse_transport_url_gives_one_kombu_url_per_host():
         "amqp://u:p@h1:5671/vh", "amqp://v:q@h2:5672/vh"]
     assert parse_transport_url("rabbit://u:p@h1:5672/") == ["amqp://u:p@h1:5672/%2F"]
     assert parse_transport_url("rabbit://u:p@h1:5672") == ["amqp://u:p@h1:5672/%2F"]
+    assert parse_transport_url("rabbit://u:p@h1:5672/%2F") == ["amqp://u:p@h1:5672/%2F"]
+    assert parse_transport_url("rabbit://u:p@h1:5672/a%2Fb") == ["amqp://u:p@h1:5672/a%2Fb"]
     with pytest.raises(ValueError, match="scheme"):
         parse_transport_url("kafka://h:9092")
 
