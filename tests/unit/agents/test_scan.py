@@ -1,0 +1,119 @@
+"""The monitor's scan on a fake cluster: one incident per failure, pending until confirmed."""
+
+import datetime as dt
+
+import pytest
+from oslo_config import cfg
+
+from agents import conf as agents_conf
+from agents import scan
+from agents.cluster import Record
+from notifications import conf as hd_conf
+from notifications.host_down import incident_id_for
+
+NOW = dt.datetime(2025, 5, 1, 12, 0, tzinfo=dt.UTC)
+PREFIX = "host-recovery-incident-"
+
+
+class FakeCluster:
+    def __init__(self):
+        self.fenced: dict[str, dt.datetime] = {}
+        self.marked: set[str] = set()
+        self.records: dict[str, Record] = {}
+
+    def fencings(self, target="*"):
+        return dict(self.fenced)
+
+    def nodes_with_attribute(self, name, value):
+        assert (name, value) == ("evacuate", "yes")
+        return set(self.marked)
+
+    def read_records(self, prefix):
+        return dict(self.records)
+
+    def write_record(self, prefix, record):
+        self.records[record.node] = record
+
+    def delete_record(self, prefix, node):
+        del self.records[node]
+
+
+class Sender:
+    def __init__(self):
+        self.calls = []
+        self.fail = False
+
+    def __call__(self, conf, host, **kwargs):
+        if self.fail:
+            raise RuntimeError("broker down")
+        self.calls.append((host, kwargs))
+
+
+@pytest.fixture
+def conf():
+    c = cfg.ConfigOpts()
+    hd_conf.register_opts(c)
+    agents_conf.register_opts(c)
+    c([])
+    c.set_override("node_host_map", {"n1": "compute-1.example"}, "agent")
+    return c
+
+
+def test_marked_node_is_sent_once_with_mapped_host(conf):
+    cluster, send = FakeCluster(), Sender()
+    cluster.marked.add("n1")
+    result = scan.scan(conf, send, cluster, now=NOW)
+    key = f"attr@{int(NOW.timestamp())}"
+    assert result.sent == [incident_id_for("compute-1.example", key)]
+    assert send.calls[0][0] == "compute-1.example"
+    assert send.calls[0][1]["fencing_confirmed"] is False
+    assert cluster.records["n1"].state == "sent"
+    later = NOW + dt.timedelta(seconds=30)
+    assert scan.scan(conf, send, cluster, now=later).sent == []  # no duplicate
+    assert len(send.calls) == 1
+
+
+def test_failed_publish_stays_pending_and_keeps_its_key(conf):
+    cluster, send = FakeCluster(), Sender()
+    cluster.marked.add("n2")
+    send.fail = True
+    result = scan.scan(conf, send, cluster, now=NOW)
+    assert len(result.failed) == 1
+    pending = cluster.records["n2"]
+    assert pending.state == "pending"
+    send.fail = False
+    # a later monitor (or another controller after failover) reuses the stored key
+    result = scan.scan(conf, send, cluster, now=NOW + dt.timedelta(minutes=5))
+    assert result.sent == [pending.incident_id]
+    assert cluster.records["n2"].state == "sent"
+
+
+def test_fencing_gives_the_shared_event_key_and_a_newer_fencing_a_new_incident(conf):
+    cluster, send = FakeCluster(), Sender()
+    cluster.fenced["n3"] = NOW - dt.timedelta(seconds=10)
+    first = scan.scan(conf, send, cluster, now=NOW).sent
+    epoch = int((NOW - dt.timedelta(seconds=10)).timestamp())
+    assert first == [incident_id_for("n3", f"fenced@{epoch}")]
+    assert send.calls[0][1]["fencing_confirmed"] is True
+    cluster.fenced["n3"] = NOW + dt.timedelta(seconds=100)
+    second = scan.scan(conf, send, cluster, now=NOW + dt.timedelta(seconds=110)).sent
+    assert second and second != first
+
+
+def test_old_fencing_is_ignored_and_ended_incident_is_forgotten(conf):
+    cluster, send = FakeCluster(), Sender()
+    cluster.fenced["n4"] = NOW - dt.timedelta(hours=2)
+    assert scan.scan(conf, send, cluster, now=NOW).sent == []
+    cluster.marked.add("n5")
+    scan.scan(conf, send, cluster, now=NOW)
+    cluster.marked.clear()
+    scan.scan(conf, send, cluster, now=NOW)
+    assert "n5" not in cluster.records  # attribute cleared: next failure is a new incident
+
+
+def test_compute_nodes_limits_what_is_reported(conf):
+    conf.set_override("compute_nodes", ["n6"], "agent")
+    cluster, send = FakeCluster(), Sender()
+    cluster.marked.update({"n6", "controller-1"})
+    scan.scan(conf, send, cluster, now=NOW)
+    assert [c[0] for c in send.calls] == ["n6"]
