@@ -10,6 +10,7 @@ listener completes any wait, and a second completion is a no-op::
 from __future__ import annotations
 
 import enum
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,7 @@ from listener.metrics import Metrics
 from listener.nova.waits import Completion, MistralUnavailable, MistralWaits, Wait
 from notifications.nova import InstanceEvent
 
-__all__ = ["Confirmer", "Outcome"]
+__all__ = ["Confirmer", "Outcome", "ShuttingDown"]
 
 LOG = logging.getLogger(__name__)
 
@@ -43,19 +44,32 @@ class _Pending(Exception):
     """The instance is being recovered but its wait does not exist yet."""
 
 
+class ShuttingDown(RuntimeError):
+    """The listener stops while an event is retried: requeue it for another listener."""
+
+
 class Confirmer:
     """Finds the RUNNING wait of an event's instance and completes it with the outcome."""
 
     def __init__(self, waits: MistralWaits, metrics: Metrics | None = None,
                  pending_window: float = 30.0, mistral_retry_window: float = 60.0,
-                 sleep: Callable[[float], None] = time.sleep,
+                 sleep: Callable[[float], None] | None = None,
                  now: Callable[[], float] = time.time) -> None:
         self.waits = waits
+        # set by stop(): retries end at once instead of holding the shutdown for a window
+        self.stopping = threading.Event()
         self.metrics = metrics
         self.pending_window = pending_window
         self.mistral_retry_window = mistral_retry_window
-        self._sleep = sleep
+        self._sleep: Callable[[float], None] = sleep or self._interruptible_sleep
         self._now = now
+
+    def _interruptible_sleep(self, seconds: float) -> None:
+        self.stopping.wait(seconds)
+
+    def stop(self) -> None:
+        """Make in-flight retries give up (their events are requeued)."""
+        self.stopping.set()
 
     def confirm(self, event: InstanceEvent, sent_at: float | None = None) -> Outcome:
         """Complete the event's wait; retry (bounded) while its wait does not exist yet.
@@ -66,11 +80,14 @@ class Confirmer:
         pending = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Pending),
             wait=tenacity.wait_exponential(multiplier=0.25, max=2.0),
-            stop=tenacity.stop_after_delay(self.pending_window),
+            stop=(tenacity.stop_after_delay(self.pending_window)
+                  | tenacity.stop_when_event_set(self.stopping)),
             sleep=self._sleep, reraise=True)
         try:
             return pending(self._transient_retry(self._attempt), event, sent_at)
         except _Pending:
+            if self.stopping.is_set():
+                raise ShuttingDown(event.instance_id) from None
             LOG.warning("Nova %s for instance %s: a recovery runs but no wait appeared in "
                         "%.0f s; dropped (the wait's own check and the polling fallback "
                         "cover it)", event.event_type, event.instance_id,
@@ -81,7 +98,8 @@ class Confirmer:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(MistralUnavailable),
             wait=tenacity.wait_exponential(multiplier=0.5, max=30.0),
-            stop=tenacity.stop_after_delay(self.mistral_retry_window),
+            stop=(tenacity.stop_after_delay(self.mistral_retry_window)
+                  | tenacity.stop_when_event_set(self.stopping)),
             sleep=self._sleep, reraise=True,
             before_sleep=lambda state: LOG.warning(
                 "Mistral unavailable (%s); retrying", state.outcome and state.outcome.exception()))

@@ -12,7 +12,7 @@ from typing import Any
 from oslo_log import log as logging
 
 from listener.metrics import Metrics
-from listener.nova.confirmer import Confirmer, Outcome
+from listener.nova.confirmer import Confirmer, Outcome, ShuttingDown
 from listener.nova.waits import MistralRejected, MistralUnavailable
 from notifications import messaging, nova
 
@@ -61,6 +61,11 @@ class NovaEndpoint:
             LOG.error("Nova %s for instance %s: Mistral unavailable (%s); requeued",
                       event_type, event.instance_id, exc)
             self._reject("mistral_unavailable")
+            return self._requeue
+        except ShuttingDown:
+            # another pool member takes it over at once (requeue, not ack)
+            LOG.info("Nova %s for instance %s requeued: this listener stops", event_type,
+                     event.instance_id)
             return self._requeue
         except MistralRejected as exc:
             # a request Mistral refuses will be refused again: log it, never loop on it

@@ -47,6 +47,7 @@ class NovaEventListener:
                                   pending_window=opts.pending_retry_window,
                                   mistral_retry_window=opts.mistral_retry_window)
         self.conf = conf
+        self.confirmer = confirmer
         self.endpoint = NovaEndpoint(confirmer, metrics=metrics, legacy=opts.legacy)
         self._transport = transport or messaging.notification_transport(
             _nova_side_conf(conf), url=opts.transport_url or conf.transport_url)
@@ -65,9 +66,12 @@ class NovaEventListener:
                  opts.exchange, opts.topic, opts.pool)
 
     def stop(self) -> None:
-        """Stop taking new messages (in-flight ones continue)."""
+        """Stop taking new messages; events waiting for their wait are requeued."""
         if self._listener is not None:
             self._listener.stop()
+        stop = getattr(self.confirmer, "stop", None)
+        if stop is not None:
+            stop()
 
     def wait(self) -> None:
         """Wait until in-flight events are handled, then release the listener."""

@@ -125,3 +125,18 @@ def test_completion_feeds_metrics():
     assert get("host_recovery_vms_recovered_total") == 1
     assert get("host_recovery_time_to_recover_seconds_sum") == 30.0
     assert get("host_recovery_confirmation_latency_seconds_sum") == 0.5
+
+
+def test_stopping_ends_a_pending_retry_with_shutting_down():
+    import threading
+
+    from listener.nova.confirmer import ShuttingDown
+
+    waits = FakeWaits()
+    waits.recovering_ids[VM] = ["ex-1"]
+    confirmer = Confirmer(waits, pending_window=300.0)
+    threading.Timer(0.2, confirmer.stop).start()
+    started = time.monotonic()
+    with pytest.raises(ShuttingDown):
+        confirmer.confirm(_event())
+    assert time.monotonic() - started < 60
