@@ -92,6 +92,15 @@ class MistralAPI:
         session = ks_session.Session(timeout=timeout)
         return cls(ks_adapter.Adapter(session, endpoint_override=url.rstrip("/")))
 
+    def endpoint(self) -> str:
+        """The v2 API URL this facade talks to (from the catalog or endpoint_override)."""
+        return str(self._adapter.get_endpoint()).rstrip("/")
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers authenticating a raw request (none when Mistral runs without auth)."""
+        token = self._adapter.get_token() if self._adapter.auth else None
+        return {"X-Auth-Token": token} if token else {}
+
     # -- executions -------------------------------------------------------------------------
     def start_execution(self, execution_id: str, workflow: str,
                         workflow_input: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import tenacity
 from oslo_log import log as logging
 
 from listener.dead_letter import DeadLetterError
+from listener.metrics import Metrics
 from listener.mistral_api import MistralError, MistralUnavailable
 from notifications.host_down import HostDown, InvalidHostDown
 
@@ -77,7 +78,7 @@ class RecoveryStarter:
                  parse: Callable[[Any], HostDown], *, workflow: str, event_type: str,
                  retry_window: float, retry_initial_delay: float = 0.5,
                  retry_max_delay: float = 30.0, stopping: threading.Event | None = None,
-                 ) -> None:
+                 metrics: Metrics | None = None) -> None:
         self._executions = executions
         self._dead_letters = dead_letters
         self._parse = parse
@@ -87,9 +88,12 @@ class RecoveryStarter:
         self.retry_initial_delay = retry_initial_delay
         self.retry_max_delay = retry_max_delay
         self.stopping = stopping or threading.Event()
+        self._metrics = metrics
 
     def handle(self, message: Message) -> Outcome:
         """HANDLED once Mistral accepted the incident or the message is dead-lettered."""
+        if self._metrics is not None:
+            self._metrics.consumed.labels(source="host_down").inc()
         try:
             if message.event_type != self.event_type:
                 raise InvalidHostDown("malformed", f"event_type: {message.event_type!r} is "
@@ -138,6 +142,9 @@ class RecoveryStarter:
                 self._dead_letters.publish(exc.reason, exc.detail, message.original())
             except DeadLetterError as err:
                 raise _Retry(f"dead-letter publish failed: {err}") from err
+            if self._metrics is not None:
+                self._metrics.rejected.labels(source="host_down", reason=exc.reason).inc()
+                self._metrics.dead_lettered.labels(reason=exc.reason).inc()
             return Outcome.HANDLED
 
         return self._retrying(publish, what=f"dead letter of message {message.message_id}")

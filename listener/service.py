@@ -17,15 +17,18 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
+import prometheus_client
 import tenacity
 from oslo_config import cfg
 from oslo_log import log as logging
 
 import listener.conf
-from listener import workflow_check
+from listener import status, workflow_check
 from listener.dead_letter import DeadLetters
 from listener.host_down_endpoint import HostDownEndpoint
+from listener.metrics import Exporter, Metrics, StatusRefresher, start_exporter
 from listener.mistral_api import MistralAPI, MistralUnavailable
+from listener.nova.service import NovaEventListener
 from listener.recovery_starter import RecoveryStarter
 from notifications import conf as notifications_conf
 from notifications import host_down, messaging
@@ -64,17 +67,24 @@ def prepare_service(argv: Sequence[str] | None = None,
 
 
 class ListenerService:
-    """Owns the host-down listener; collaborators can be injected (tests)."""
+    """Owns the host-down listener, the Nova-event listener and the metrics exporter.
+
+    Collaborators can be injected (tests).
+    """
 
     def __init__(self, conf: cfg.ConfigOpts, mistral: MistralAPI | None = None,
                  dead_letters: DeadLetters | None = None) -> None:
         self.conf = conf
         self.mistral = mistral or MistralAPI.from_conf(conf)
         self.dead_letters = dead_letters or DeadLetters.from_conf(conf)
+        self.metrics = Metrics(prometheus_client.CollectorRegistry())
         self.stopping = threading.Event()
         self._shutdown = threading.Event()
         self._transport: Any = None
         self._listener: Any = None
+        self._nova: NovaEventListener | None = None
+        self._exporter: Exporter | None = None
+        self._refresher: StatusRefresher | None = None
 
     # -- start-up ---------------------------------------------------------------------------
     def check_workflow(self) -> None:
@@ -107,7 +117,8 @@ class ListenerService:
             workflow=WORKFLOW_NAME, event_type=conf.host_down.event_type,
             retry_window=conf.listener.retry_window,
             retry_initial_delay=conf.listener.retry_initial_delay,
-            retry_max_delay=conf.listener.retry_max_delay, stopping=self.stopping)
+            retry_max_delay=conf.listener.retry_max_delay, stopping=self.stopping,
+            metrics=self.metrics)
         self._transport = messaging.notification_transport(conf)
         target = messaging.target(conf.host_down.topic, conf.host_down.exchange)
         # pool=None: every listener consumes the topic's own queue (competing consumers)
@@ -120,6 +131,25 @@ class ListenerService:
                  conf.host_down.topic, conf.host_down.exchange,
                  conf.oslo_messaging_rabbit.rabbit_qos_prefetch_count,
                  conf.listener.retry_window)
+        self._start_observers()
+
+    def _start_observers(self) -> None:
+        """Nova confirmations and metrics: optional, each behind its own [group] enabled."""
+        conf = self.conf
+        if conf.metrics.enabled:
+            self._exporter = start_exporter(self.metrics.registry, conf.metrics.host,
+                                            conf.metrics.port)
+            mistral = self.mistral
+            self._refresher = StatusRefresher(
+                self.metrics,
+                lambda: [(i.incident_id, i.state) for i in status.collect(mistral)],
+                conf.metrics.status_interval)
+            self._refresher.start()
+        if conf.nova_notifications.enabled:
+            self._nova = NovaEventListener(conf, mistral_url=self.mistral.endpoint(),
+                                           metrics=self.metrics,
+                                           headers=self.mistral.auth_headers)
+            self._nova.start()
 
     # -- shutdown ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -127,9 +157,11 @@ class ListenerService:
         LOG.info("Listener %s stopping: no new host-downs, finishing in-flight ones",
                  self.conf.listener.name)
         self.stopping.set()
+        if self._nova is not None:
+            self._nova.stop()
         if self._listener is not None:
             self._listener.stop()
-            waiter = threading.Thread(target=self._listener.wait, daemon=True)
+            waiter = threading.Thread(target=self._wait_in_flight, daemon=True)
             waiter.start()
             waiter.join(self.conf.listener.graceful_shutdown_timeout)
             if waiter.is_alive():
@@ -139,7 +171,17 @@ class ListenerService:
                 return
         if self._transport is not None:
             self._transport.cleanup()
+        if self._refresher is not None:
+            self._refresher.stop()
+        if self._exporter is not None:
+            self._exporter.shutdown()
         LOG.info("Listener %s stopped", self.conf.listener.name)
+
+    def _wait_in_flight(self) -> None:
+        if self._listener is not None:
+            self._listener.wait()
+        if self._nova is not None:
+            self._nova.wait()
 
     def request_shutdown(self, signum: int = signal.SIGTERM,
                          frame: FrameType | None = None) -> None:

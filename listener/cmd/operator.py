@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from listener import service
+from listener import service, status
 from listener.operator import decisions, health, rerun, workflow
 
-#: Each module adds its subcommands (``register(subparsers)``); ``status`` goes here too.
-COMMANDS = (workflow, health, decisions, rerun)
+#: Each module adds its subcommands (``register(subparsers)``).
+COMMANDS = (workflow, health, decisions, rerun, status)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,9 +2,10 @@
 
 from oslo_config import cfg
 
+from listener import nova_conf
 from listener.conf import listener, mistral
 
-_MODULES = (listener, mistral)
+_MODULES = (listener, mistral, nova_conf)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -91,6 +91,8 @@ class ListenerProcess:
                          "retry_initial_delay": "0.2", "retry_max_delay": "2"},
             "mistral": {"auth_type": "none", "endpoint_override": mistral_url,
                         "workflow_definition": str(workflow_file), "timeout": "10"},
+            # several listeners share this machine: any free port for each exporter
+            "metrics": {"port": "0"},
         }
         for section, values in (extra or {}).items():
             sections.setdefault(section, {}).update(values)
