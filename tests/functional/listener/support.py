@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
-import signal
-import subprocess
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,7 +12,7 @@ from typing import Any
 import requests
 from kombu.connection import Connection
 
-from harness.process import spawn, stop_process, tail
+from harness import listener as harness_listener
 from notifications.host_down import build_payload, incident_id_for
 
 __all__ = ["incident_id_for"]
@@ -71,63 +67,14 @@ def ensure_stand_in(api_url: str, path: Path) -> Path:
     return path
 
 
-class ListenerProcess:
-    """One ``host-recovery-listener`` process with its own config and log files."""
+class ListenerProcess(harness_listener.ListenerProcess):
+    """The harness's listener process, signing key and Mistral stand-in set for these tests."""
 
     def __init__(self, workdir: Path, name: str, transport_url: str, mistral_url: str,
                  workflow_file: Path, retry_window: int = 60,
                  extra: dict[str, dict[str, str]] | None = None) -> None:
-        self.name = name
-        self.dir = workdir / name
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self.log = self.dir / "listener.log"
-        self.out = self.dir / "listener.out"
-        self.config = self.dir / "host-recovery.conf"
-        sections: dict[str, dict[str, str]] = {
-            "DEFAULT": {"transport_url": transport_url, "log_file": str(self.log),
-                        "debug": "False"},
-            "host_down": {"signing_key": SIGNING_KEY},
-            "listener": {"name": name, "retry_window": str(retry_window),
-                         "retry_initial_delay": "0.2", "retry_max_delay": "2"},
-            "mistral": {"auth_type": "none", "endpoint_override": mistral_url,
-                        "workflow_definition": str(workflow_file), "timeout": "10"},
-            # several listeners share this machine: any free port for each exporter
-            "metrics": {"port": "0"},
-        }
-        for section, values in (extra or {}).items():
-            sections.setdefault(section, {}).update(values)
-        self.config.write_text("".join(
-            f"[{s}]\n" + "".join(f"{k} = {v}\n" for k, v in opts.items()) + "\n"
-            for s, opts in sections.items()))
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, wait: bool = True) -> None:
-        self.proc = spawn([str(LISTENER_BIN), "--config-file", str(self.config)], self.out,
-                          env=dict(os.environ))
-        if wait:
-            wait_for(self._ready, 60, f"listener {self.name} to consume")
-
-    def _ready(self) -> bool:
-        if self.proc is not None and self.proc.poll() is not None:
-            raise AssertionError(f"listener {self.name} exited {self.proc.returncode}:\n"
-                                 f"{tail(self.out)}\n{tail(self.log)}")
-        return "consuming host-downs" in self.text()
-
-    def text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def lines(self, pattern: str) -> list[str]:
-        return [line for line in self.text().splitlines() if re.search(pattern, line)]
-
-    def terminate(self, timeout: float = 30.0) -> int | None:
-        stop_process(self.proc, timeout=timeout, sig=signal.SIGTERM)
-        return None if self.proc is None else self.proc.returncode
-
-    def kill(self) -> None:
-        stop_process(self.proc, timeout=10.0, sig=signal.SIGKILL)
+        super().__init__(workdir, name, transport_url, mistral_url, workflow_file,
+                         signing_key=SIGNING_KEY, retry_window=retry_window, extra=extra)
 
 
 def incident(n: int, tag: str) -> tuple[str, str]:

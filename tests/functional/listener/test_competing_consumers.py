@@ -25,7 +25,7 @@ def test_200_messages_for_50_incidents_start_exactly_50_executions(
     for listener in listeners:
         listener.start(wait=False)
     for listener in listeners:
-        support.wait_for(listener._ready, 60, f"{listener.name} consuming")
+        support.wait_for(listener.ready, 60, f"{listener.name} consuming")
     try:
         rng = random.Random(5)
         incidents = [support.incident(n, "cc") for n in range(50)]
