@@ -23,6 +23,7 @@ def prepare(args: Sequence[str] = (), default_config_files: Sequence[str] | None
     hd_conf.register_opts(conf)
     agents_conf.register_opts(conf)
     messaging.register_transport_opts(conf)
+    messaging.set_messaging_defaults(conf)
     logging.register_options(conf)
     conf(list(args), project="host-recovery", prog="host-recovery-notify",
          default_config_files=list(default_config_files or []))

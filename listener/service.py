@@ -39,7 +39,6 @@ LOG = logging.getLogger(__name__)
 __all__ = ["PROJECT", "WORKFLOW_NAME", "ListenerService", "StartupError", "prepare_service"]
 
 PROJECT = "host-recovery"
-PREFETCH = 4
 
 
 class StartupError(RuntimeError):
@@ -55,10 +54,7 @@ def prepare_service(argv: Sequence[str] | None = None,
     messaging.register_transport_opts(conf)
     notifications_conf.register_opts(conf)
     listener.conf.register_opts(conf)
-    # Our defaults, on this ConfigOpts only (design.md §6): bounded prefetch so listeners
-    # share the stream; durable queues and messages, as the publishers declare them.
-    conf.set_default("rabbit_qos_prefetch_count", PREFETCH, group="oslo_messaging_rabbit")
-    conf.set_default("amqp_durable_queues", True, group="oslo_messaging_rabbit")
+    messaging.set_messaging_defaults(conf)
     conf(list(argv or []), project=PROJECT,
          default_config_files=list(default_config_files) if default_config_files else None)
     if setup_logging:

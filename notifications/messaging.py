@@ -97,3 +97,18 @@ def register_transport_opts(conf: cfg.ConfigOpts) -> None:
 
     for group, opts in om_opts.list_opts():
         conf.register_opts(list(opts), group=group)
+
+
+#: Bounded prefetch so competing listeners share the stream (oslo's default 0 lets one
+#: listener take every message); design.md §6.
+PREFETCH = 4
+
+
+def set_messaging_defaults(conf: cfg.ConfigOpts) -> None:
+    """Our [oslo_messaging_rabbit] defaults, on this ConfigOpts only (never process-global).
+
+    Producers and consumers must agree on durability, or the broker refuses the declaration
+    (PRECONDITION_FAILED) or drops messages: every host-recovery service calls this.
+    """
+    conf.set_default("rabbit_qos_prefetch_count", PREFETCH, group="oslo_messaging_rabbit")
+    conf.set_default("amqp_durable_queues", True, group="oslo_messaging_rabbit")

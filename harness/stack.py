@@ -1,0 +1,187 @@
+"""The whole chain on one machine: RabbitMQ, the simulator, Mistral with our actions, listeners.
+
+One implementation for the demo, benchmarks and end-to-end tests::
+
+    with Stack(Path("/tmp/run"), StackOptions(hosts=4, vms_per_host=10)) as stack:
+        stack.simulator.control.fail_host("compute1", immediate=True)
+        incident = stack.notify_host_down("compute1")     # via host-recovery-notify
+        ...
+
+Vhosts: ``mistral`` for Mistral's RPC; ``cloud`` for everything the cloud shares (Nova's
+notifications, host-downs, our recovery notifications), as one OpenStack broker would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from harness.listener import ListenerProcess, write_ini
+from harness.mistral import MistralServer
+from harness.process import ComponentError, tail, wait_until
+from harness.rabbit import RabbitBroker
+from harness.simulator import SimulatorProcess
+
+BIN = Path(sys.executable).parent
+# futurist imports eventlet only to probe for it, which prints a deprecation warning on
+# every CLI start; the demo's screen is for the recovery, not for that.
+QUIET_ENV = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+
+
+@dataclass
+class StackOptions:
+    """What to start; everything has a demo-friendly default."""
+
+    hosts: int = 4
+    vms_per_host: int = 8
+    listeners: int = 2
+    microversion: str = "2.95"
+    # seconds one evacuation takes in the simulator (scheduling + rebuild)
+    latency: dict[str, Any] = field(
+        default_factory=lambda: {"kind": "uniform", "low": 1.0, "high": 4.0})
+    scenario: dict[str, Any] = field(default_factory=dict)
+    actions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    signing_key: str = field(default_factory=lambda: secrets.token_hex(16))
+
+
+class Stack:
+    """Starts the components in dependency order and stops whatever it started."""
+
+    def __init__(self, workdir: Path, options: StackOptions | None = None) -> None:
+        self.workdir = workdir
+        self.options = options or StackOptions()
+        self.rabbit = RabbitBroker(workdir / "rabbit")
+        self.cloud_url = ""
+        self.simulator: SimulatorProcess | None = None
+        self.mistral: MistralServer | None = None
+        self.listeners: list[ListenerProcess] = []
+        self.actions_config = workdir / "actions.conf"
+        self.agent_config = workdir / "agent.conf"
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> Stack:
+        opts = self.options
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.rabbit.start()
+        self.cloud_url = self.rabbit.new_vhost("cloud")
+        scenario = {"hosts": opts.hosts, "vms_per_host": opts.vms_per_host,
+                    "latency": opts.latency, **opts.scenario}
+        self.simulator = SimulatorProcess(self.workdir / "simulator", self.cloud_url,
+                                          scenario=scenario)
+        self.simulator.start()
+        self.mistral = MistralServer(self.workdir / "mistral", self.rabbit.new_vhost("mistral"),
+                                     actions_config=self.actions_config)
+        self._write_actions_config()
+        self.mistral.start()
+        self.operator("workflow", "sync")
+        self._write_agent_config()
+        for n in range(opts.listeners):
+            listener = ListenerProcess(self.workdir / "listeners", f"controller-{n + 1}",
+                                       self.cloud_url, self.mistral.api_url,
+                                       signing_key=opts.signing_key)
+            listener.start(wait=False)
+            self.listeners.append(listener)
+        for listener in self.listeners:
+            _wait_ready(listener)
+        return self
+
+    def stop(self) -> None:
+        """Stop in reverse order; never raises (it runs on every exit path)."""
+        for listener in self.listeners:
+            listener.terminate()
+        if self.mistral is not None:
+            self.mistral.stop()
+        if self.simulator is not None:
+            self.simulator.stop()
+        self.rabbit.stop()
+
+    def __enter__(self) -> Stack:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- actions ----------------------------------------------------------------------------
+    def notify_host_down(self, host: str, fencing_confirmed: bool = True) -> str:
+        """Publish a confirmed host-down with our CLI, as an agent would; the incident id."""
+        argv = [str(BIN / "host-recovery-notify"), "--config-file", str(self.agent_config),
+                "--host", host]
+        if fencing_confirmed:
+            argv.append("--fencing-confirmed")
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False,
+                              env=QUIET_ENV)
+        if done.returncode != 0:
+            raise ComponentError(f"host-recovery-notify failed: {done.stderr.strip()}")
+        return _incident_from(done.stdout + done.stderr)
+
+    def operator(self, *args: str, check: bool = True,
+                 capture: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``host-recovery <args>`` with the first listener's configuration."""
+        config = self.workdir / "operator.conf"
+        assert self.mistral is not None
+        write_ini(config, {"DEFAULT": {"transport_url": self.cloud_url},
+                           "mistral": {"auth_type": "none",
+                                       "endpoint_override": self.mistral.api_url}})
+        done = subprocess.run([str(BIN / "host-recovery"), "--config-file", str(config),
+                               *args], capture_output=capture, text=True, timeout=3600,
+                              check=False, env=QUIET_ENV)
+        if check and done.returncode != 0:
+            raise ComponentError(f"host-recovery {' '.join(args)} exited {done.returncode}: "
+                                 f"{done.stderr}")
+        return done
+
+    # -- configuration ----------------------------------------------------------------------
+    def _write_actions_config(self) -> None:
+        assert self.simulator is not None and self.mistral is not None
+        creds = self.simulator.credentials()
+        sections: dict[str, dict[str, Any]] = {
+            "nova": {"auth_type": "password", "auth_url": creds["auth_url"],
+                     "username": creds["username"], "password": creds["password"],
+                     "project_name": creds["project_name"],
+                     "user_domain_name": creds["user_domain_name"],
+                     "project_domain_name": creds["project_domain_name"],
+                     "interface": "public", "api_version": self.options.microversion},
+            "mistral": {"url": self.mistral.api_url},
+            "notifications": {"transport_url": self.cloud_url},
+        }
+        for name, values in self.options.actions.items():
+            sections.setdefault(name, {}).update(values)
+        write_ini(self.actions_config,
+                  {name: {k: str(v) for k, v in values.items()}
+                   for name, values in sections.items()})
+
+    def _write_agent_config(self) -> None:
+        write_ini(self.agent_config, {
+            "DEFAULT": {"use_stderr": "True"},
+            "publisher": {"transport_url": self.cloud_url},
+            "host_down": {"signing_key": self.options.signing_key},
+            "agent": {"reporter": "demo"},
+        })
+
+
+def _wait_ready(listener: ListenerProcess) -> None:
+    try:
+        wait_until(listener.ready, 90, f"listener {listener.name}", interval=0.2,
+                   alive=listener.alive)
+    except ComponentError as exc:
+        raise ComponentError(f"{exc}\n{tail(listener.out)}\n{tail(listener.log)}") from exc
+
+
+def _incident_from(output: str) -> str:
+    """The incident id host-recovery-notify printed (a UUID)."""
+    found = re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", output)
+    if not found:
+        raise ComponentError(f"no incident id in host-recovery-notify output: {output!r}")
+    return str(found[0])
