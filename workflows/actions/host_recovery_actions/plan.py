@@ -73,12 +73,15 @@ class PlanAction(Action):
         plans = policy.order(plans)
         for index, item in enumerate(plans):
             item["target_host"] = chosen[index % len(chosen)] if chosen else None
+        concurrency = hp.max_concurrency or conf.recovery.concurrency
+        rounds = -(-len(plans) // concurrency)
         shared = policy.resolve_shared_storage(hp, self.on_shared_storage,
                                                conf.recovery.on_shared_storage,
                                                nova.at_least("2.14"))
         result = {
             "instances": plans, "skipped": skipped,
-            "concurrency": hp.max_concurrency or conf.recovery.concurrency,
+            "concurrency": concurrency,
+            "recover_timeout": conf.recovery.instance_timeout * max(rounds, 1) + 60,
             "on_shared_storage": shared, "microversion": str(nova.version.get_string()),
             "host_policy": hp.as_dict(), "targets": chosen,
             "settings": {"max_attempts": conf.recovery.max_attempts,
