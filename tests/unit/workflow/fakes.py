@@ -6,10 +6,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from novaclient import api_versions
+
 from host_recovery_actions import config
 from host_recovery_actions.nova import NovaError
 from host_recovery_actions.runtime import Runtime
-from novaclient import api_versions
 
 
 def server(sid: str, host: str = "c1", vm_state: str = "active", task_state: str | None = None,

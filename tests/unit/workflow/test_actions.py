@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from host_recovery_actions import runtime
 from host_recovery_actions.fence import FenceAction
 from host_recovery_actions.gate import GateAction
@@ -20,7 +21,6 @@ from host_recovery_actions.instance import (
 from host_recovery_actions.plan import PlanAction
 from host_recovery_actions.report import ReportAction
 from host_recovery_actions.wait import PollEvacuationAction, WaitEvacuationAction
-
 from tests.unit.workflow.fakes import FakeMistral, FakeNova, runtime_with, server
 
 CTX = SimpleNamespace(execution=SimpleNamespace(

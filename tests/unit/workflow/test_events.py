@@ -7,7 +7,6 @@ from pathlib import Path
 
 import host_recovery_actions
 from host_recovery_actions import events
-
 from workflows import REQUIRED_PACK_VERSION, WORKFLOW_NAME, definition
 
 SAMPLES = Path(host_recovery_actions.__file__).parent / "samples"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from host_recovery_actions import host_policy, policy
 
+from host_recovery_actions import host_policy, policy
 from tests.unit.workflow.fakes import server
 
 RULES = [{"match": "c1", "enabled": False},
