@@ -83,7 +83,7 @@ def test_a_host_of_40_vms_recovers_exactly_the_expected_set(
         before[server_id] = nova.server(server_id)
     cloud.control.fail_host(HOST, immediate=True)
 
-    with support.ListenerStandIn(mistral.api_url, nova) as listener:
+    with support.ListenerStandIn(mistral.api_url, nova):
         incident = support.start_recovery(mistral.api_url, HOST)
         execution = support.wait_execution(mistral.api_url, incident, timeout=150)
     assert execution["state"] == "SUCCESS", execution.get("state_info")
@@ -111,7 +111,6 @@ def test_a_host_of_40_vms_recovers_exactly_the_expected_set(
             assert not now["locked"], now
     assert output["summary"]["evacuated"] == sum(1 for w in expected.values() if w)
     assert output["microversion"] == version
-    assert listener.completed > 0
 
 
 @pytest.mark.mistral
@@ -194,8 +193,8 @@ def test_mistral_killed_mid_recovery_still_recovers_every_vm_exactly_once(
         latency={"kind": "uniform", "low": 1.0, "high": 2.5}), rabbit_url)
     # No listener here: the waits end through their own check or the polling fallback.
     support.write_actions_config(own_mistral.actions_config, own_mistral, cloud,
-                                 recovery={"wait_timeout": 4, "concurrency": 4,
-                                           "instance_timeout": 25})
+                                 recovery={"wait_timeout": 4, "concurrency": 6,
+                                           "instance_timeout": 15})
     support.upload_workflows(own_mistral.api_url)
     nova = support.Nova(cloud)
     before = {s["id"]: s["OS-EXT-STS:vm_state"] for s in nova.servers(HOST)}

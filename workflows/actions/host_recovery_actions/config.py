@@ -96,7 +96,7 @@ RECOVERY_OPTS: list[cfg.Opt] = [
     cfg.FloatOpt("poll_interval", default=2.0, help="Seconds between polls of Nova."),
     cfg.IntOpt("instance_timeout", default=900, min=10,
                help="Seconds one VM's recovery may take; the recover step's timeout is "
-                    "this times the number of concurrency rounds, plus 60 s. A backstop: "
+                    "this times the number of concurrency rounds, plus 30 s. A backstop: "
                     "Mistral 23 can leave a task IDLE forever when its engine dies while "
                     "starting it; the incident then ends with those VMs failed (re-run)."),
     cfg.IntOpt("poll_limit", default=60, min=1,

@@ -81,7 +81,7 @@ class PlanAction(Action):
         result = {
             "instances": plans, "skipped": skipped,
             "concurrency": concurrency,
-            "recover_timeout": conf.recovery.instance_timeout * max(rounds, 1) + 60,
+            "recover_timeout": conf.recovery.instance_timeout * max(rounds, 1) + 30,
             "on_shared_storage": shared, "microversion": str(nova.version.get_string()),
             "host_policy": hp.as_dict(), "targets": chosen,
             "settings": {"max_attempts": conf.recovery.max_attempts,
