@@ -27,7 +27,7 @@ def execution_ids(context: Any) -> dict[str, str | None]:
             ("workflow_execution_id", "task_execution_id", "action_execution_id")}
 
 
-class Action(actions.Action):  # type: ignore[misc]  # mistral-lib is untyped
+class Action(actions.Action):  # mistral-lib is untyped (see pyproject mypy overrides)
     """Our actions: sync unless they say otherwise; ``test`` (dry run) does nothing."""
 
     def test(self, context: Any) -> None:

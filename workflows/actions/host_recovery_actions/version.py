@@ -7,7 +7,7 @@ from mistral_lib import actions
 from . import PACK_VERSION
 
 
-class VersionAction(actions.Action):  # type: ignore[misc]  # mistral-lib is untyped
+class VersionAction(actions.Action):  # mistral-lib is untyped
     """Return the installed pack version, so operators can see what Mistral runs."""
 
     def run(self, context: Any) -> dict[str, str]:
