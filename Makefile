@@ -57,7 +57,9 @@ pytest: deps
 test: deps lint typecheck pytest
 
 sample-config: venv
-	XDG_CACHE_HOME=$$(mktemp -d) $(VENV)/bin/oslo-config-generator --config-file etc/oslo-config-generator/host-recovery.conf
+	for conf in etc/oslo-config-generator/*.conf; do \
+		XDG_CACHE_HOME=$$(mktemp -d) $(VENV)/bin/oslo-config-generator --config-file $$conf \
+			|| exit 1; done
 
 demo: deps
 	$(VENV)/bin/host-recovery-harness demo

@@ -9,19 +9,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 PACKAGES = ["listener", "notifications", "agents", "simulator", "workflows", "harness"]
 
 
-def test_the_sample_config_is_what_the_generator_produces(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["host-recovery", "actions"])
+def test_the_sample_config_is_what_the_generator_produces(tmp_path: Path, name: str) -> None:
     out = tmp_path / "sample.conf"
     generator = Path(sys.executable).parent / "oslo-config-generator"
     subprocess.run([str(generator), "--config-file",
-                    str(REPO / "etc/oslo-config-generator/host-recovery.conf"),
+                    str(REPO / f"etc/oslo-config-generator/{name}.conf"),
                     "--output-file", str(out)], check=True, cwd=REPO, capture_output=True,
                    # stevedore caches entry points per sys.path; a stale cache hides new ones
                    env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
-    committed = (REPO / "etc/host-recovery/host-recovery.conf.sample").read_text()
+    committed = (REPO / f"etc/host-recovery/{name}.conf.sample").read_text()
     assert out.read_text() == committed, "run `make sample-config` and commit the result"
 
 
