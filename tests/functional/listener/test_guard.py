@@ -43,9 +43,6 @@ def _gate(api: str, execution_id: str) -> dict[str, Any] | None:
     return None
 
 
-@pytest.mark.xfail(strict=True, reason="workflows/host_recovery.yaml: output-on-error evaluates "
-                   "$.plan.microversion with plan null on the discard path, so a discarded "
-                   "incident ends ERROR, not SUCCESS/outcome discarded (remove when fixed)")
 def test_guard_holds_beyond_the_limit_and_operators_decide(
         rabbit_url: str, own_mistral: MistralServer, tmp_path: Path,
         simulator_process_factory: Callable[..., SimulatorProcess]) -> None:
