@@ -86,18 +86,23 @@ class ComputeActions:
         self.emitter.emit(f"nova-compute:{server.host}", event_type, "INFO",
                           payloads.instance_action(server, actor))
 
-    def lock(self, server_id: str, reason: str | None) -> None:
-        """lock (reason from 2.73)."""
+    def lock(self, server_id: str, reason: str | None, actor: Actor) -> None:
+        """lock (reason from 2.73); locked_by "owner" when the caller's project owns the VM,
+        else "admin" (Nova's compute API)."""
         with self.cloud.lock:
             server = self.server(server_id)
             server.locked, server.locked_reason = True, reason
+            server.locked_by = "owner" if actor.project_id == server.project_id else "admin"
             server.touch()
 
-    def unlock(self, server_id: str) -> None:
-        """unlock."""
+    def unlock(self, server_id: str, is_admin: bool = True) -> None:
+        """unlock; only an admin may unlock a VM an admin locked (unlock_override)."""
         with self.cloud.lock:
             server = self.server(server_id)
-            server.locked, server.locked_reason = False, None
+            if server.locked_by == "admin" and not is_admin:
+                raise NovaError(403, "Policy doesn't allow os_compute_api:os-lock-server:"
+                                     "unlock:unlock_override to be performed.")
+            server.locked, server.locked_reason, server.locked_by = False, None, None
             server.touch()
 
     def reset_state(self, server_id: str, state: str) -> None:

@@ -54,6 +54,15 @@ class ControlClient:
                 return server
         raise KeyError(server_id)
 
+    def set_server(self, server_id: str, **fields: Any) -> dict[str, Any]:
+        """Set a server's fields as Nova would hold them: ``vm_state``, ``task_state``
+        (None clears), ``power_state`` (default: the one vm_state implies), ``metadata``
+        (merged) or ``metadata_replace``, ``locked``, ``locked_reason``, ``locked_by``
+        ("owner"/"admin"), ``tags``. Returns the new fields; HTTPError 400 when Nova could
+        not hold the combination."""
+        result: dict[str, Any] = self._call("PATCH", f"servers/{server_id}", fields)
+        return result
+
     def fail_host(self, host: str, immediate: bool = False) -> None:
         """The host stops heartbeating (down after service_down_time, or now)."""
         self._call("POST", f"hosts/{host}/fail", {"immediate": immediate})
@@ -75,6 +84,19 @@ class ControlClient:
         """{"summary": {...counts...}, "entries": [...]}."""
         result: dict[str, Any] = self._call("GET", "requests", params={"since": since})
         return result
+
+    def server_actions(self, action: str | None = None, since: int = 0
+                       ) -> list[dict[str, Any]]:
+        """Logged ``POST /servers/{id}/action`` requests in order: {"seq", "server_id",
+        "action", "status", "microversion"}; only ``action`` ones when given."""
+        found = []
+        for entry in self.requests(since)["entries"]:
+            if entry.get("action") and (action is None or entry["action"] == action):
+                server_id = entry["path"].rstrip("/").split("/")[-2]
+                found.append({"seq": entry["seq"], "server_id": server_id,
+                              "action": entry["action"], "status": entry["status"],
+                              "microversion": entry["microversion"]})
+        return found
 
     def clear_requests(self) -> None:
         """Forget logged requests."""

@@ -85,8 +85,10 @@ class Server:
     power_state: int = RUNNING
     locked: bool = False
     locked_reason: str | None = None
+    locked_by: str | None = None  # "owner" or "admin", as Nova's instance.locked_by
     metadata: dict[str, str] = field(default_factory=dict)
     server_group: str | None = None
+    tags: list[str] = field(default_factory=list)
     ip: str = "10.0.0.2"
     mac: str = "fa:16:3e:00:00:02"
     port_id: str = ""

@@ -92,7 +92,7 @@ def instance_update(server: Server, actor: Actor, old_state: str,
         "state_update": _obj("InstanceStateUpdatePayload", "1.0", {
             "old_state": old_state, "state": server.vm_state,
             "old_task_state": old_task_state, "new_task_state": server.task_state}),
-        "tags": [],
+        "tags": list(server.tags),
     })
     return _obj("InstanceUpdatePayload", "2.1", data)
 

@@ -16,11 +16,13 @@ class RequestLog:
         self._total = 0
 
     def add(self, service: str, method: str, path: str, microversion: str | None,
-            status: int, duration: float, started: float) -> None:
-        """Record one request (``duration`` in seconds, ``started`` epoch seconds)."""
+            status: int, duration: float, started: float, action: str | None = None
+            ) -> None:
+        """Record one request (``duration`` in seconds, ``started`` epoch seconds);
+        ``action`` is the server action's name (``POST /servers/{id}/action``), else None."""
         entry = {"seq": 0, "service": service, "method": method, "path": path,
                  "microversion": microversion, "status": status,
-                 "duration": round(duration, 6), "time": started}
+                 "duration": round(duration, 6), "time": started, "action": action}
         with self._lock:
             self._total += 1
             entry["seq"] = self._total
@@ -32,7 +34,8 @@ class RequestLog:
             return [e for e in self._entries if e["seq"] > since]
 
     def summary(self) -> dict[str, Any]:
-        """Counts by service, method and status."""
+        """Counts by service, method, status and server action (``by_action``: requests;
+        ``by_action_status``: "evacuate 200" -> count)."""
         with self._lock:
             entries = list(self._entries)
             total = self._total
@@ -41,6 +44,9 @@ class RequestLog:
             "by_service": dict(Counter(e["service"] for e in entries)),
             "by_status": {str(k): v for k, v in Counter(e["status"] for e in entries).items()},
             "by_call": dict(Counter(f"{e['method']} {e['service']}" for e in entries)),
+            "by_action": dict(Counter(e["action"] for e in entries if e["action"])),
+            "by_action_status": dict(Counter(f"{e['action']} {e['status']}" for e in entries
+                                             if e["action"])),
         }
 
     def clear(self) -> None:

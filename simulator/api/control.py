@@ -1,5 +1,6 @@
-"""The simulator's own admin API under /_sim/: fail or revive hosts, read state, read and
-clear the request log, change fault rates, revoke tokens. Not logged in the request log."""
+"""The simulator's own admin API under /_sim/: fail or revive hosts, read state, set a
+server's fields as Nova holds them (PATCH /_sim/servers/{id}), read and clear the request
+log, change fault rates, revoke tokens. Not logged in the request log."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import webob
 
+from simulator import states
 from simulator.api.views import status
 from simulator.api.wsgi import Call, Reply, Router, json_response
 from simulator.errors import NovaError
@@ -26,6 +28,7 @@ class ControlApp:
         add("GET", "/_sim/health", lambda c: (200, {"status": "ok", "idle": sim.idle()}))
         add("GET", "/_sim/state", self.state)
         add("GET", "/_sim/servers", self.servers)
+        add("PATCH", "/_sim/servers/(?P<server_id>[^/]+)", self.set_server)
         add("POST", "/_sim/hosts/(?P<host>[^/]+)/fail", self.fail)
         add("POST", "/_sim/hosts/(?P<host>[^/]+)/revive", self.revive)
         add("GET", "/_sim/faults", lambda c: (200, sim.dice.as_dict()))
@@ -73,11 +76,29 @@ class ControlApp:
             found = [{"id": s.id, "name": s.name, "host": s.host, "status": status(s),
                       "vm_state": s.vm_state, "task_state": s.task_state,
                       "power_state": s.power_state, "locked": s.locked,
-                      "metadata": dict(s.metadata), "project_id": s.project_id,
-                      "flavor": s.flavor.name, "server_group": s.server_group}
+                      "locked_reason": s.locked_reason, "locked_by": s.locked_by,
+                      "metadata": dict(s.metadata), "tags": list(s.tags),
+                      "project_id": s.project_id, "flavor": s.flavor.name,
+                      "server_group": s.server_group}
                      for s in sorted(cloud.servers.values(), key=lambda s: s.seq)
                      if host is None or s.host == host]
         return 200, {"servers": found}
+
+    def set_server(self, call: Call, server_id: str) -> Reply:
+        """Set one server's fields as Nova would hold them (see ``states.apply_fields``);
+        400 with the reason for a combination Nova cannot hold, 404 for an unknown id."""
+        cloud = self.sim.cloud
+        with cloud.lock:
+            server = cloud.servers.get(server_id)
+            if server is None:
+                raise NovaError(404, f"unknown server {server_id}")
+            states.apply_fields(server, call.body())
+            return 200, {"id": server.id, "status": status(server),
+                         "vm_state": server.vm_state, "task_state": server.task_state,
+                         "power_state": server.power_state, "locked": server.locked,
+                         "locked_reason": server.locked_reason,
+                         "locked_by": server.locked_by, "metadata": dict(server.metadata),
+                         "tags": list(server.tags)}
 
     def fail(self, call: Call, host: str) -> Reply:
         immediate = bool(call.body().get("immediate", False)) if call.req.body else False

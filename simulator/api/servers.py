@@ -157,11 +157,11 @@ class ServersAPI:
                 raise NovaError(400, "Invalid input for field/attribute lock. "
                                      "Additional properties are not allowed")
             reason = str(arg["locked_reason"])
-        self.actions.lock(server_id, reason)
+        self.actions.lock(server_id, reason, call.actor)
         return 202, None
 
     def _unlock(self, call: Call, server_id: str, arg: Any) -> Reply:
-        self.actions.unlock(server_id)
+        self.actions.unlock(server_id, call.is_admin)
         return 202, None
 
     def _reset(self, call: Call, server_id: str, arg: Any) -> Reply:

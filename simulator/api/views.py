@@ -5,19 +5,15 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from simulator import states
 from simulator.api.wsgi import Call
 from simulator.cloud import Cloud
 from simulator.model import Aggregate, Flavor, Migration, Server, ServerGroup, Service, isotime
 
-_STATUS = {"active": "ACTIVE", "stopped": "SHUTOFF", "error": "ERROR", "building": "BUILD",
-           "paused": "PAUSED", "suspended": "SUSPENDED"}
-
 
 def status(server: Server) -> str:
     """Nova's ``status`` from vm_state and task_state."""
-    if server.task_state == "rebuilding":
-        return "REBUILD"
-    return _STATUS.get(server.vm_state, "UNKNOWN")
+    return states.status(server.vm_state, server.task_state)
 
 
 def _links(call: Call, kind: str, ident: str) -> list[dict[str, str]]:
@@ -83,7 +79,7 @@ def server_detail(call: Call, cloud: Cloud, server: Server) -> dict[str, Any]:
     if call.at_least(2, 19):
         view["description"] = None
     if call.at_least(2, 26):
-        view["tags"] = []
+        view["tags"] = list(server.tags)
     if call.at_least(2, 63):
         view["trusted_image_certificates"] = None
     if call.at_least(2, 73):

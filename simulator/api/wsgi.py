@@ -111,8 +111,28 @@ class LoggedApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         started, clock = time.time(), time.perf_counter()
         req = webob.Request(environ)
+        action = server_action(req)
         response = self.app(req)
         self.log.add(self.service, req.method, req.path_info,
                      response.headers.get("X-OpenStack-Nova-API-Version"),
-                     response.status_code, time.perf_counter() - clock, started)
+                     response.status_code, time.perf_counter() - clock, started,
+                     action=action)
         return response(environ, start_response)
+
+
+_ACTION_PATH = re.compile(r"/servers/[^/]+/action/?$")
+
+
+def server_action(req: webob.Request) -> str | None:
+    """The action name of ``POST /servers/{id}/action`` (the body's single key, e.g.
+    "evacuate"); never its arguments, which may carry an adminPass. None otherwise."""
+    if req.method != "POST" or not _ACTION_PATH.search(req.path_info):
+        return None
+    try:
+        body = json.loads(req.body or b"null")  # webob keeps the body readable for the app
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or len(body) != 1:
+        return None
+    name = next(iter(body))
+    return name if len(name) <= 64 else None
