@@ -13,7 +13,7 @@ __all__ = ["INSTANCE_WORKFLOW_NAME", "REQUIRED_PACK_VERSION", "WORKFLOW_NAME", "
 WORKFLOW_NAME = "host_recovery.recover_host"
 INSTANCE_WORKFLOW_NAME = "host_recovery.recover_instance"
 # Must equal host_recovery_actions.PACK_VERSION (the action interfaces this YAML calls).
-REQUIRED_PACK_VERSION = "2"
+REQUIRED_PACK_VERSION = "3"
 
 
 def definition() -> str:

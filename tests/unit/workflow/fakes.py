@@ -125,6 +125,8 @@ class FakeMistral:
         self.executions_ = executions or []
         self.completed: list[tuple[str, str, dict[str, Any]]] = []
         self.running: list[dict[str, Any]] = []
+        self.children: dict[str, list[str]] = {}
+        self.cancelled: list[str] = []
 
     def execution(self, eid: str) -> dict[str, Any]:
         return next(e for e in self.executions_ if e["id"] == eid)
@@ -134,6 +136,14 @@ class FakeMistral:
 
     def complete(self, aid: str, state: str, output: dict[str, Any]) -> bool:
         self.completed.append((aid, state, output))
+        return True
+
+    def subworkflows(self, task_execution_id: str, state: str = "RUNNING"
+                     ) -> list[dict[str, Any]]:
+        return [{"id": i} for i in self.children.get(task_execution_id, [])]
+
+    def cancel(self, execution_id: str, reason: str) -> bool:
+        self.cancelled.append(execution_id)
         return True
 
     def running_actions(self, name: str, **match: Any) -> list[dict[str, Any]]:

@@ -98,7 +98,11 @@ RECOVERY_OPTS: list[cfg.Opt] = [
                help="Seconds one VM's recovery may take; the recover step's timeout is "
                     "this times the number of concurrency rounds, plus 30 s. A backstop: "
                     "Mistral 23 can leave a task IDLE forever when its engine dies while "
-                    "starting it; the incident then ends with those VMs failed (re-run)."),
+                    "starting it; the workflow then re-plans (replan_attempts)."),
+    cfg.IntOpt("replan_attempts", default=2, min=0,
+               help="Times the workflow re-runs the VMs without a result after the recover "
+                    "step timed out or failed (their stuck instance workflows are cancelled "
+                    "first) before the incident ends with them failed."),
     cfg.IntOpt("poll_limit", default=60, min=1,
                help="Seconds the polling fallback (and the state restore) may take."),
 ]

@@ -94,3 +94,23 @@ class MistralAPI:
         if isinstance(body.get("input"), str):
             body["input"] = json.loads(body["input"] or "{}")
         return body
+
+    def subworkflows(self, task_execution_id: str, state: str = "RUNNING"
+                     ) -> list[dict[str, Any]]:
+        """Sub-workflow executions started by one task execution (e.g. with-items items)."""
+        resp = self._request("GET", "/executions", params={
+            "task_execution_id": task_execution_id, "state": state, "limit": "1000"})
+        if resp.status_code != 200:
+            raise MistralUnavailable(f"GET executions: {resp.status_code} {resp.text[:300]}")
+        return list(resp.json().get("executions", []))
+
+    def cancel(self, execution_id: str, reason: str) -> bool:
+        """Cancel a running execution; False when it already ended (or is gone)."""
+        resp = self._request("PUT", f"/executions/{execution_id}",
+                             json={"state": "CANCELLED", "state_info": reason})
+        if resp.status_code == 200:
+            return True
+        if resp.status_code in (400, 404, 409):
+            return False
+        raise MistralUnavailable(f"PUT execution {execution_id}: {resp.status_code} "
+                                 f"{resp.text[:300]}")

@@ -39,6 +39,12 @@ def targets(nova: Any, source: str, hp: policy.HostPolicy,
     return [h for h in wanted if h != source and h in usable]
 
 
+def recover_timeout(conf: Any, count: int, concurrency: int) -> int:
+    """The recover step's backstop: instance_timeout per concurrency round, plus 30 s."""
+    rounds = -(-count // concurrency)
+    return int(conf.recovery.instance_timeout * max(rounds, 1) + 30)
+
+
 class PlanAction(Action):
     """Output: instances (to recover, highest priority first), skipped (with reasons),
     concurrency, on_shared_storage (value, source, sent), microversion, settings."""
@@ -74,19 +80,19 @@ class PlanAction(Action):
         for index, item in enumerate(plans):
             item["target_host"] = chosen[index % len(chosen)] if chosen else None
         concurrency = hp.max_concurrency or conf.recovery.concurrency
-        rounds = -(-len(plans) // concurrency)
         shared = policy.resolve_shared_storage(hp, self.on_shared_storage,
                                                conf.recovery.on_shared_storage,
                                                nova.at_least("2.14"))
         result = {
             "instances": plans, "skipped": skipped,
             "concurrency": concurrency,
-            "recover_timeout": conf.recovery.instance_timeout * max(rounds, 1) + 30,
+            "recover_timeout": recover_timeout(conf, len(plans), concurrency),
             "on_shared_storage": shared, "microversion": str(nova.version.get_string()),
             "host_policy": hp.as_dict(), "targets": chosen,
             "settings": {"max_attempts": conf.recovery.max_attempts,
                          "wait_timeout": conf.recovery.wait_timeout,
                          "poll_limit": conf.recovery.poll_limit,
+                         "replan_attempts": conf.recovery.replan_attempts,
                          "ends_stopped": nova.at_least("2.95")},
         }
         LOG.info("plan: incident %s host %s execution %s: %d to recover, %d skipped, "

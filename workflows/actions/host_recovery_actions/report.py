@@ -19,17 +19,24 @@ def collect(plan: dict[str, Any] | None, results: list[Any] | None,
     """Per-VM records: the sub-workflows' records, the skipped ones, and planned VMs
     without a record (their sub-workflow died) as failed."""
     plan = plan or {}
-    records: dict[str, dict[str, Any]] = {}
-    for item in results or []:
-        record = (item or {}).get("record") if isinstance(item, dict) else None
-        if isinstance(record, dict) and record.get("id"):
-            records[str(record["id"])] = record
+    # later rounds (re-plans) come later in ``results``: their record of a VM wins
+    records = {str(record["id"]): record for record in records_in(results)}
     for planned in plan.get("instances") or []:
         if str(planned["id"]) not in records:
             records[str(planned["id"])] = events.record(
                 planned, host, "failed", "no result from the instance workflow")
     lines = list(records.values()) + list(plan.get("skipped") or [])
     return lines
+
+
+def records_in(results: list[Any] | None) -> list[dict[str, Any]]:
+    """The per-VM records in the instance workflows' outputs (an item without one: none)."""
+    found = []
+    for item in results or []:
+        record = item.get("record") if isinstance(item, dict) else None
+        if isinstance(record, dict) and record.get("id"):
+            found.append(record)
+    return found
 
 
 def summarize(lines: list[dict[str, Any]]) -> dict[str, int]:

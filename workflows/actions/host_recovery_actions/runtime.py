@@ -1,4 +1,8 @@
-"""What an action run needs, built fresh from the actions config on every run.
+"""What an action run needs: the actions config, read on every run, and Nova and Mistral
+facades. The Nova facade (its keystoneauth session, hence its token) is kept per process and
+per [nova] options, so Keystone sees one token request per process until the token nears
+expiry (keystoneauth then re-authenticates), not one per action run; a changed config file
+makes a new one.
 
 Usage (in an action)::
 
@@ -10,12 +14,14 @@ Tests replace ``FACTORY`` to inject a fake Nova, Mistral and notifier.
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -23,11 +29,37 @@ from . import config
 from .mistral_api import MistralAPI
 from .nova import NovaFacade
 
-__all__ = ["FACTORY", "Runtime", "build"]
+__all__ = ["FACTORY", "Runtime", "build", "cached_nova"]
 
 LOG = logging.getLogger(__name__)
 _NOTIFIERS: dict[tuple[str, str], Any] = {}
 _NOTIFIERS_LOCK = threading.Lock()
+_NOVA: dict[str, NovaFacade] = {}
+_NOVA_LOCK = threading.Lock()
+_NOVA_MAX = 8  # distinct [nova] configs kept (tests rewrite the file; production has one)
+
+
+def _nova_key(conf: cfg.ConfigOpts) -> str:
+    """A digest of every [nova] option (and of its auth_section), plugin options included."""
+    # Loading the auth plugin registers its options (username, password, ...) on the group;
+    # without it the key would miss them. It makes no request.
+    ks_loading.load_auth_from_conf_options(conf, "nova")
+    groups = ["nova"] + ([conf.nova.auth_section] if conf.nova.auth_section else [])
+    values = [(group, name, conf[group][name]) for group in groups
+              for name in sorted(conf[group])]
+    return hashlib.sha256(repr(values).encode()).hexdigest()
+
+
+def cached_nova(conf: cfg.ConfigOpts) -> NovaFacade:
+    """The process's Nova facade for these [nova] options (built on first use)."""
+    key = _nova_key(conf)
+    with _NOVA_LOCK:
+        facade = _NOVA.get(key)
+        if facade is None:
+            if len(_NOVA) >= _NOVA_MAX:
+                _NOVA.clear()
+            facade = _NOVA[key] = NovaFacade.from_config(conf)
+        return facade
 
 
 @dataclass
@@ -35,7 +67,7 @@ class Runtime:
     """Config plus lazily built Nova and Mistral facades and a notification sender."""
 
     conf: cfg.ConfigOpts
-    nova_factory: Callable[[cfg.ConfigOpts], Any] = NovaFacade.from_config
+    nova_factory: Callable[[cfg.ConfigOpts], Any] = cached_nova
     mistral_factory: Callable[[cfg.ConfigOpts], Any] = MistralAPI.from_config
     sender: Callable[[cfg.ConfigOpts, str, dict[str, Any], str], None] | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
@@ -89,5 +121,5 @@ FACTORY: Callable[[], Runtime] = _default_factory
 
 
 def build() -> Runtime:
-    """A Runtime for this action run (config re-read every time)."""
+    """A Runtime for this action run (config re-read every time, Nova session cached)."""
     return FACTORY()
