@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import time
 from typing import Any
@@ -11,6 +12,7 @@ import requests
 from oslo_config import cfg
 
 from harness.mistral import MistralServer
+from host_recovery_actions import PACK_VERSION
 from notifications import messaging
 
 
@@ -79,4 +81,4 @@ def test_mistral_runs_a_workflow_with_our_action_pack_over_rabbitmq(
     assert resp.status_code == 201, resp.text
     execution = _wait_for_execution(mistral.api_url, "foundation-check-1", timeout=60)
     assert execution["state"] == "SUCCESS", execution.get("state_info")
-    assert '"pack_version": "1"' in execution["output"]
+    assert json.loads(execution["output"]) == {"pack_version": PACK_VERSION}
