@@ -145,22 +145,10 @@ class Stack:
     # -- configuration ----------------------------------------------------------------------
     def _write_actions_config(self) -> None:
         assert self.simulator is not None and self.mistral is not None
-        creds = self.simulator.credentials()
-        sections: dict[str, dict[str, Any]] = {
-            "nova": {"auth_type": "password", "auth_url": creds["auth_url"],
-                     "username": creds["username"], "password": creds["password"],
-                     "project_name": creds["project_name"],
-                     "user_domain_name": creds["user_domain_name"],
-                     "project_domain_name": creds["project_domain_name"],
-                     "interface": "public", "api_version": self.options.microversion},
-            "mistral": {"url": self.mistral.api_url},
-            "notifications": {"transport_url": self.cloud_url},
-        }
-        for name, values in self.options.actions.items():
-            sections.setdefault(name, {}).update(values)
-        write_ini(self.actions_config,
-                  {name: {k: str(v) for k, v in values.items()}
-                   for name, values in sections.items()})
+        write_actions_config(self.actions_config, self.mistral, self.simulator,
+                             microversion=self.options.microversion,
+                             notifications={"transport_url": self.cloud_url},
+                             **self.options.actions)
 
     def _write_agent_config(self) -> None:
         write_ini(self.agent_config, {
@@ -185,3 +173,25 @@ def _incident_from(output: str) -> str:
     if not found:
         raise ComponentError(f"no incident id in host-recovery-notify output: {output!r}")
     return str(found[0])
+
+
+def write_actions_config(path: Path, mistral: MistralServer, simulator: SimulatorProcess,
+                         microversion: str = "2.95", **groups: dict[str, Any]) -> None:
+    """The action pack's config: Nova through the simulator's Keystone, our Mistral.
+
+    ``groups`` add or override sections (e.g. ``guard={"window": 0}``).
+    """
+    creds = simulator.credentials()
+    sections: dict[str, dict[str, Any]] = {
+        "nova": {"auth_type": "password", "auth_url": creds["auth_url"],
+                 "username": creds["username"], "password": creds["password"],
+                 "project_name": creds["project_name"],
+                 "user_domain_name": creds["user_domain_name"],
+                 "project_domain_name": creds["project_domain_name"],
+                 "interface": "public", "api_version": microversion},
+        "mistral": {"url": mistral.api_url},
+    }
+    for name, values in groups.items():
+        sections.setdefault(name, {}).update(values)
+    write_ini(path, {name: {k: str(v) for k, v in values.items()}
+                     for name, values in sections.items()})
