@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,9 @@ from kombu.connection import Connection
 
 from harness import listener as harness_listener
 from notifications.host_down import build_payload, incident_id_for
+from tests.waiting import wait_for
 
-__all__ = ["incident_id_for"]
+__all__ = ["incident_id_for", "wait_for"]
 from notifications.publisher import Publisher, QueueSpec, parse_transport_url
 
 REPO = Path(__file__).resolve().parents[3]
@@ -41,19 +41,6 @@ host_recovery.recover_host:
     done:
       action: std.noop
 """
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str,
-             interval: float = 0.2) -> Any:
-    """Poll ``condition`` until it returns something truthy; fail the test on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
 
 
 def ensure_stand_in(api_url: str, path: Path) -> Path:

@@ -4,7 +4,6 @@ and our NovaEventListener consuming that vhost."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +18,9 @@ from listener.metrics import Metrics
 from listener.nova import NovaEventListener
 from notifications import messaging
 from tests.functional.nova_confirm import standin
+from tests.waiting import wait_for
+
+__all__ = ["Running", "wait_for"]
 
 FAST = {"hosts": 4, "vms_per_host": 4,
         "latency": {"kind": "fixed", "value": 0.05},
@@ -86,12 +88,3 @@ def nova_listener(standin_mistral: MistralServer, rabbit_url: str
         stopper.start()
         stopper.join(timeout=30)
 
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout} s: {what}"
-        time.sleep(0.05)

@@ -11,8 +11,9 @@ from novaclient import client as nova_client
 from oslo_config import cfg
 
 from notifications import messaging
-from tests.fixtures.simulator import FAST, wait_for
+from tests.fixtures.simulator import FAST
 from tests.unit.simulator.samples import PUBLISHERS, differences, load_samples
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.rabbit
 

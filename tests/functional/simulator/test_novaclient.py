@@ -10,7 +10,7 @@ from keystoneauth1.identity import v3
 from novaclient import client as nova_client
 from novaclient import exceptions as nova_exc
 
-from tests.fixtures.simulator import wait_for
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.rabbit
 

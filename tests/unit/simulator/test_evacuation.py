@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from tests.fixtures.simulator import WsgiClient, wait_for
+from tests.fixtures.simulator import WsgiClient
+from tests.waiting import wait_for
 
 
 def _on(sim, host, state="active"):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tests.fixtures.simulator import WsgiClient, wait_for
+from tests.fixtures.simulator import WsgiClient
 from tests.unit.simulator.samples import PUBLISHERS, differences, load_samples
+from tests.waiting import wait_for
 
 
 def _evacuate_and_settle(client, sim, server, version="2.53"):
