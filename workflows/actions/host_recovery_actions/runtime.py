@@ -105,12 +105,28 @@ def _oslo_send(conf: cfg.ConfigOpts, event_type: str, payload: dict[str, Any],
     with _NOTIFIERS_LOCK:
         notifier = _NOTIFIERS.get(key)
         if notifier is None:
+            _durable_by_default(conf)
             transport = oslo_messaging.get_notification_transport(conf, url=url)
             notifier = oslo_messaging.Notifier(
                 transport, publisher_id=f"host-recovery.actions:{socket.gethostname()}",
                 driver="messagingv2", topics=[conf.notifications.topic])
             _NOTIFIERS[key] = notifier
     getattr(notifier, priority)({}, event_type, payload)
+
+
+def _durable_by_default(conf: cfg.ConfigOpts) -> None:
+    """Declare the exchange durable, as every host-recovery service does (design.md §6).
+
+    oslo's default is non-durable; on a broker where our listeners already declared the
+    exchange durable, a non-durable Notifier's publish is refused and dropped silently.
+    [oslo_messaging_rabbit] in the actions config still overrides it.
+    """
+    from oslo_messaging import opts as om_opts
+
+    for group, opts in om_opts.list_opts():
+        if group == "oslo_messaging_rabbit":
+            conf.register_opts(list(opts), group=group)
+    conf.set_default("amqp_durable_queues", True, group="oslo_messaging_rabbit")
 
 
 def _default_factory() -> Runtime:
