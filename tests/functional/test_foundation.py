@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import queue
-import time
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from oslo_config import cfg
 from harness.mistral import MistralServer
 from host_recovery_actions import PACK_VERSION
 from notifications import messaging
+from tests.waiting import wait_for
 
 
 class _Collector:
@@ -60,13 +60,13 @@ host_recovery.foundation_check:
 
 
 def _wait_for_execution(api: str, execution_id: str, timeout: float) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
+    def ended() -> dict[str, Any] | None:
         execution: dict[str, Any] = requests.get(f"{api}/executions/{execution_id}",
                                                  timeout=10).json()
-        if execution["state"] in ("SUCCESS", "ERROR") or time.monotonic() > deadline:
-            return execution
-        time.sleep(0.2)  # polling Mistral's API is the only way to observe an execution
+        return execution if execution["state"] in ("SUCCESS", "ERROR") else None
+
+    found: dict[str, Any] = wait_for(ended, timeout, f"execution {execution_id}", 0.2)
+    return found
 
 
 @pytest.mark.mistral
