@@ -16,17 +16,16 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
-from kombu.messaging import Producer
 from oslo_config import cfg
 
+from notifications.confirmed import NotConfirmed, publish_confirmed
 from notifications.publisher import oslo_queue_arguments, parse_transport_url
 
 __all__ = ["DeadLetterError", "DeadLetters"]
 
 
-class DeadLetterError(RuntimeError):
+class DeadLetterError(NotConfirmed):
     """The broker did not confirm the dead-letter record (transient: retry, do not ack)."""
 
 
@@ -64,30 +63,13 @@ class DeadLetters:
 
     def publish(self, reason: str, detail: str, original: dict[str, Any]) -> None:
         """Publish one record; DeadLetterError unless the broker confirmed it into the queue."""
-        body = self.record(reason, detail, original)
-        returned: list[str] = []
-
-        def on_return(exc: Exception, exchange: str, routing_key: str, message: Any) -> None:
-            returned.append(str(exc))
-
-        conn = Connection(self.urls, connect_timeout=self.connect_timeout,
-                                failover_strategy="round-robin",
-                                transport_options={"confirm_publish": True})
+        queue = Queue(self.queue_name, exchange=self.exchange, routing_key=self.queue_name,
+                      durable=True, queue_arguments=self.queue_arguments or None)
         try:
-            conn.ensure_connection(max_retries=len(self.urls))
-            channel = conn.channel()
-            queue = Queue(self.queue_name, exchange=self.exchange,
-                                routing_key=self.queue_name, durable=True,
-                                queue_arguments=self.queue_arguments or None, channel=channel)
-            queue.declare()  # declares the exchange too, then binds
-            producer = Producer(channel, exchange=self.exchange, on_return=on_return)
-            producer.publish(body, routing_key=self.queue_name, serializer="json",
-                             mandatory=True, delivery_mode=2,
-                             headers={"x-host-recovery-reason": reason},
-                             timeout=self.confirm_timeout)
-        except Exception as exc:  # kombu/amqp/socket errors all mean "not confirmed"
-            raise DeadLetterError(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            conn.release()
-        if returned:
-            raise DeadLetterError(f"dead letter returned unroutable: {returned[0]}")
+            publish_confirmed(self.urls, self.exchange, queue,
+                              self.record(reason, detail, original),
+                              headers={"x-host-recovery-reason": reason},
+                              connect_timeout=self.connect_timeout,
+                              confirm_timeout=self.confirm_timeout)
+        except NotConfirmed as exc:
+            raise DeadLetterError(str(exc)) from exc

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import tenacity
-from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
-from kombu.messaging import Producer
 from oslo_log import log as logging
+
+from notifications.confirmed import NotConfirmed, publish_confirmed
 
 LOG = logging.getLogger(__name__)
 
@@ -35,8 +35,8 @@ __all__ = ["PublishError", "Publisher", "QueueSpec", "envelope", "oslo_queue_arg
            "parse_transport_url"]
 
 
-class PublishError(RuntimeError):
-    """The broker did not confirm the message into a queue."""
+class PublishError(NotConfirmed):
+    """The broker did not confirm the host-down into a queue (after one attempt)."""
 
 
 @dataclass(frozen=True)
@@ -157,34 +157,17 @@ class Publisher:
         raise PublishError("; ".join(errors))
 
     def _publish_once(self, url: str, body: dict[str, str]) -> None:
-        returned: list[str] = []
-
-        def on_return(exc: Exception, exchange: str, routing_key: str,
-                      message: Any) -> None:
-            returned.append(f"{exc}")
-
-        conn = Connection(url, connect_timeout=self.connect_timeout,
-                          transport_options={"confirm_publish": True})
+        queue = Queue(self.routing_key, exchange=self.exchange, routing_key=self.routing_key,
+                      durable=self.queue.durable, auto_delete=self.queue.auto_delete,
+                      queue_arguments=self.queue.arguments or None)
         try:
-            conn.connect()
-            channel = conn.channel()
-            self.exchange.bind(channel).declare()
-            queue = Queue(self.routing_key, exchange=self.exchange,
-                          routing_key=self.routing_key, durable=self.queue.durable,
-                          auto_delete=self.queue.auto_delete,
-                          queue_arguments=self.queue.arguments or None, channel=channel)
-            # Passive: the listeners (oslo) own the queue; never risk different arguments.
-            queue.declare() if self.queue.declare else queue.queue_declare(passive=True)
-            producer = Producer(channel, exchange=self.exchange, on_return=on_return)
-            producer.publish(body, routing_key=self.routing_key, serializer="json",
-                             mandatory=True, delivery_mode=2 if self.queue.durable else 1,
-                             timeout=self.confirm_timeout)
-        except Exception as exc:  # kombu/amqp/socket errors all mean "not confirmed"
-            raise PublishError(f"{type(exc).__name__}: {exc}") from exc
-        finally:
-            conn.release()
-        if returned:
-            raise PublishError(f"returned unroutable: {returned[0]}")
+            # Passive by default: the listeners (oslo) own the queue and its arguments.
+            publish_confirmed(url, self.exchange, queue, body,
+                              declare_queue=self.queue.declare,
+                              connect_timeout=self.connect_timeout,
+                              confirm_timeout=self.confirm_timeout)
+        except NotConfirmed as exc:
+            raise PublishError(str(exc)) from exc
 
     @staticmethod
     def _log_retry(state: tenacity.RetryCallState) -> None:
