@@ -52,7 +52,7 @@ typecheck: venv
 		host_recovery_actions
 
 pytest: deps
-	$(VENV)/bin/pytest -p no:cacheprovider -q -rfEs tests
+	$(VENV)/bin/pytest -p no:cacheprovider -q -rfEs --durations=12 tests
 
 test: deps lint typecheck pytest
 
