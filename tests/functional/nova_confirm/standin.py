@@ -4,10 +4,11 @@ action pack's ``host_recovery.wait_evacuation`` takes) that only our listener ca
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import requests
+
+from tests.waiting import wait_for
 
 WAIT_ACTION = "hrtest.wait_evacuation"
 WORKFLOW = "hrtest.recover_instance"
@@ -81,13 +82,13 @@ def execution(api_url: str, execution_id: str) -> dict[str, Any]:
 
 def wait_ended(api_url: str, execution_id: str, timeout: float = 60.0) -> dict[str, Any]:
     """Poll until the execution leaves RUNNING (a condition with a bound, not a sleep)."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def ended() -> dict[str, Any] | None:
         body = execution(api_url, execution_id)
-        if body["state"] not in ("RUNNING", "IDLE"):
-            return body
-        assert time.monotonic() < deadline, f"execution {execution_id} still {body['state']}"
-        time.sleep(0.1)
+        return body if body["state"] not in ("RUNNING", "IDLE") else None
+
+    found: dict[str, Any] = wait_for(ended, timeout, f"execution {execution_id} to end",
+                                     interval=0.1)
+    return found
 
 
 def running_waits(api_url: str) -> list[dict[str, Any]]:

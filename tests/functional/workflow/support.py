@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import requests
 from harness import stack
 from harness.mistral import MistralServer
 from harness.simulator import SimulatorProcess
+from tests.waiting import wait_for
 from workflows import WORKFLOW_NAME, definition
 
 WAIT_ACTION = "host_recovery.wait_evacuation"
@@ -60,20 +60,20 @@ def start_recovery(api: str, host: str, fencing_confirmed: bool = True,
 def wait_execution(api: str, execution_id: str, timeout: float,
                    states: tuple[str, ...] = ("SUCCESS", "ERROR")) -> dict[str, Any]:
     """Poll Mistral (its API is the only way to observe an execution) until it ends."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def ended() -> dict[str, Any] | None:
         try:
             execution: dict[str, Any] = requests.get(f"{api}/executions/{execution_id}",
                                                      timeout=10).json()
-        except requests.RequestException:
-            execution = {"state": "UNREACHABLE"}
-        if execution.get("state") in states:
-            execution["output"] = json.loads(execution.get("output") or "{}")
-            return execution
-        if time.monotonic() > deadline:
-            raise AssertionError(f"execution {execution_id} still {execution.get('state')} "
-                                 f"after {timeout} s")
-        time.sleep(0.3)
+        except requests.RequestException:  # Mistral restarting: keep waiting
+            return None
+        if execution.get("state") not in states:
+            return None
+        execution["output"] = json.loads(execution.get("output") or "{}")
+        return execution
+
+    found: dict[str, Any] = wait_for(ended, timeout, f"execution {execution_id} to reach "
+                                     f"{'/'.join(states)}", interval=0.3)
+    return found
 
 
 class Nova:
