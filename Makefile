@@ -19,14 +19,16 @@ system-deps:
 	@sh tools/install-system-deps.sh
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt test-requirements.txt setup.cfg workflows/actions/setup.cfg
+$(VENV)/.installed: requirements.txt test-requirements.txt setup.cfg workflows/actions/setup.cfg \
+		devtools/setup.cfg devtools/requirements.txt
 	@echo "building $(VENV)"
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r test-requirements.txt 2>&1 \
+	@$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r devtools/requirements.txt \
+		-r test-requirements.txt 2>&1 \
 		| grep -v "^WARNING: Location" || true
-	@$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e . -e workflows/actions 2>&1 \
+	@$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e . -e workflows/actions -e devtools 2>&1 \
 		| grep -v "^WARNING: Location" || true
-	@$(VENV)/bin/python -c "import listener, notifications, agents, simulator, workflows, harness"
+	@$(VENV)/bin/python -c "import listener, notifications, agents, simulator, workflows, harness, bench"
 	@touch $@
 
 # Mistral runs from its own virtualenv, as in production, with only our action pack added.

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ["listener", "notifications", "agents", "simulator", "workflows", "harness"]
+PACKAGES = ["listener", "notifications", "agents", "workflows", "devtools/simulator",
+            "devtools/harness", "devtools/bench"]
 
 
 @pytest.mark.parametrize("name", ["host-recovery", "actions"])
@@ -41,11 +42,28 @@ def test_no_eventlet_in_our_code() -> None:
     assert offenders == []
 
 
-def test_setup_cfg_declares_the_commands_and_the_config_entry_point() -> None:
+def _setup(path: str) -> configparser.ConfigParser:
     setup = configparser.ConfigParser()
-    setup.read(REPO / "setup.cfg")
+    setup.read(REPO / path)
+    return setup
+
+
+def test_setup_cfg_declares_the_commands_and_the_config_entry_point() -> None:
+    setup = _setup("setup.cfg")
     scripts = setup["entry_points"]["console_scripts"]
-    for command in ("host-recovery-listener", "host-recovery-notify", "host-recovery ",
-                    "host-recovery-simulator"):
+    for command in ("host-recovery-listener", "host-recovery-notify", "host-recovery "):
         assert command in scripts + " ", command
     assert "oslo.config.opts" in setup["entry_points"]
+
+
+def test_controllers_never_get_the_development_tools() -> None:
+    production = _setup("setup.cfg")
+    assert production["files"]["packages"].split() == [
+        "listener", "notifications", "agents", "workflows"]
+    for tool in ("simulator", "harness", "bench"):
+        assert tool not in production["entry_points"]["console_scripts"]
+    devtools = _setup("devtools/setup.cfg")
+    assert devtools["metadata"]["name"] == "host-recovery-devtools"
+    assert devtools["files"]["packages"].split() == ["simulator", "harness", "bench"]
+    scripts = devtools["entry_points"]["console_scripts"]
+    assert "host-recovery-simulator" in scripts and "host-recovery-harness" in scripts

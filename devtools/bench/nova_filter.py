@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import prometheus_client
-from kombu import Connection, Exchange, Producer
+from kombu.connection import Connection
+from kombu.entity import Exchange
+from kombu.messaging import Producer
 from oslo_config import cfg
 
 from harness.rabbit import RabbitBroker
@@ -34,8 +36,8 @@ from listener.nova import NovaEndpoint, NovaEventListener
 from listener.nova.confirmer import Outcome
 from notifications import messaging
 
-RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
-SAMPLES = Path(__file__).resolve().parent.parent / "tests/data/nova-notification-samples"
+RESULTS = Path(__file__).resolve().parents[2] / "bench-results"
+SAMPLES = Path(__file__).resolve().parents[2] / "tests/data/nova-notification-samples"
 # a cloud's everyday traffic: state updates, periodic exists, actions of other VMs
 UNRELATED = ["instance-update", "instance-rebuild-start", "instance-evacuate",
              "service-update", "instance-rebuild_scheduled"]

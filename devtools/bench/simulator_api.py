@@ -23,7 +23,7 @@ import requests
 
 from harness.simulator import SimulatorProcess
 
-RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
+RESULTS = Path(__file__).resolve().parents[2] / "bench-results"
 HEADERS = {"OpenStack-API-Version": "compute 2.53", "Content-Type": "application/json"}
 
 
