@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import random
 import time
 import uuid
@@ -20,7 +22,10 @@ from simulator.model import (
     ServerGroup,
     Service,
 )
+from simulator.placement import RESOURCE_CLASSES, Amounts, Inventory, Provider, flavor_amounts
 from simulator.scenario import Scenario
+
+LOG = logging.getLogger(__name__)
 
 
 def _uuid(rng: random.Random) -> str:
@@ -35,7 +40,8 @@ def _weighted(rng: random.Random, weights: list[float]) -> int:
 def build_cloud(scenario: Scenario) -> Cloud:
     """A fresh cloud laid out as ``scenario`` says."""
     rng = random.Random(scenario["seed"])
-    cloud = Cloud(scenario["api_host"], float(scenario["service_down_time"]))
+    cloud = Cloud(scenario["api_host"], float(scenario["service_down_time"]),
+                  report_interval=float(scenario["report_interval"]))
     for name in scenario["projects"]:
         cloud.projects[name] = uuid.UUID(int=rng.getrandbits(128)).hex
     for cred in scenario["credentials"]:
@@ -57,8 +63,63 @@ def build_cloud(scenario: Scenario) -> Cloud:
             id=index + 1, uuid=_uuid(rng), name=spec["name"],
             availability_zone=spec.get("availability_zone"), hosts=members,
             metadata=dict(spec.get("metadata", {})))
+    _add_providers(cloud, scenario)
     _add_servers(cloud, scenario, rng, hosts)
+    if scenario["free_fraction"] is not None:
+        _size_to_fit(cloud, scenario, float(scenario["free_fraction"]))
+    _pin_zones(cloud, scenario)
     return cloud
+
+
+def _inventories(scenario: Scenario, totals: Amounts) -> dict[str, Inventory]:
+    ratios, reserved = scenario["allocation_ratios"], scenario["reserved"]
+    return {rc: Inventory(total=int(totals[i]), reserved=int(reserved.get(rc, 0)),
+                          allocation_ratio=float(ratios.get(rc, 1.0)))
+            for i, rc in enumerate(RESOURCE_CLASSES)}
+
+
+def _add_providers(cloud: Cloud, scenario: Scenario) -> None:
+    """One resource provider per compute node, sized by the scenario."""
+    sizes = scenario["host_capacities"]
+    for service in cloud.compute_services():
+        size = sizes.get(service.host, {})
+        service.vcpus = int(size.get("vcpus", scenario["host_vcpus"]))
+        service.ram_mb = int(size.get("ram_mb", scenario["host_ram_mb"]))
+        disk = int(size.get("disk_gb", scenario["host_disk_gb"]))
+        # Derived from the service's seeded uuid: no draw, so seeded clouds keep their ids.
+        rp_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"resource-provider/{service.uuid}"))
+        cloud.placement.add_provider(Provider(
+            uuid=rp_uuid, name=service.host,
+            inventories=_inventories(scenario, (service.vcpus, service.ram_mb, disk))))
+
+
+def _size_to_fit(cloud: Cloud, scenario: Scenario, free_fraction: float) -> None:
+    """Give each host the smallest inventory that leaves ``free_fraction`` of every
+    resource's capacity free, and still takes the largest flavor (max_unit)."""
+    if not 0.0 <= free_fraction < 1.0:
+        raise ValueError("free_fraction must be in [0, 1)")
+    largest = [max((flavor_amounts(f)[i] for f in cloud.flavors.values()), default=1)
+               for i in range(3)]
+    for service in cloud.compute_services():
+        provider = cloud.placement.providers[service.host]
+        totals = []
+        for index, rc in enumerate(RESOURCE_CLASSES):
+            inv = provider.inventories[rc]
+            wanted = provider.used[index] / (1.0 - free_fraction) / inv.allocation_ratio
+            totals.append(max(inv.reserved + math.ceil(wanted), largest[index], 1))
+        provider.inventories = _inventories(scenario, (totals[0], totals[1], totals[2]))
+        service.vcpus, service.ram_mb = totals[0], totals[1]
+
+
+def _pin_zones(cloud: Cloud, scenario: Scenario) -> None:
+    """Pin a fraction of the VMs to their host's zone (own generator: ids stay seeded)."""
+    fraction = float(scenario["pinned_az_fraction"])
+    if fraction <= 0:
+        return
+    rng = random.Random(int(scenario["seed"]) + 1)
+    for server in sorted(cloud.servers.values(), key=lambda s: s.seq):
+        if rng.random() < fraction:
+            server.availability_zone = cloud.zone_of(server.host)
 
 
 def _add_services(cloud: Cloud, scenario: Scenario, rng: random.Random) -> None:
@@ -68,9 +129,6 @@ def _add_services(cloud: Cloud, scenario: Scenario, rng: random.Random) -> None:
                  for i in range(int(scenario["hosts"]))]
     for number, (binary, host, zone) in enumerate(binaries, start=1):
         service = Service(uuid=_uuid(rng), id=number, host=host, binary=binary, zone=zone)
-        if binary == "nova-compute":
-            service.vcpus = int(scenario["host_vcpus"])
-            service.ram_mb = int(scenario["host_ram_mb"])
         cloud.services[service.uuid] = service
 
 
@@ -83,14 +141,22 @@ def _add_servers(cloud: Cloud, scenario: Scenario, rng: random.Random,
     projects = list(cloud.projects.values())
     now = time.time()
     seq = 0
+    unbounded = scenario["free_fraction"] is not None  # hosts are sized afterwards
     for host in hosts:
-        for _ in range(int(scenario["vms_per_host"])):
+        provider = cloud.placement.providers[host]
+        for placed in range(int(scenario["vms_per_host"])):
+            fitting = flavors if unbounded else [
+                f for f in flavors if provider.fits(flavor_amounts(f))]
+            if not fitting:
+                LOG.warning("%s is full: %d of %d VMs placed", host, placed,
+                            scenario["vms_per_host"])
+                break
             seq += 1
             state = states[_weighted(rng, [w for _, w in states])][0]
             meta = meta_mix[_weighted(rng, [m["weight"] for m in meta_mix])]["metadata"]
             server = Server(
                 id=_uuid(rng), name=f"vm-{seq:05d}", project_id=projects[seq % len(projects)],
-                user_id=uuid.UUID(int=seq).hex, host=host, flavor=rng.choice(flavors),
+                user_id=uuid.UUID(int=seq).hex, host=host, flavor=rng.choice(fitting),
                 image=rng.choice(images), created=now - 86400 + seq, vm_state=state,
                 power_state=RUNNING if state == ACTIVE else SHUTDOWN,
                 metadata=dict(meta), ip=f"10.{seq // 65536}.{seq // 256 % 256}.{seq % 256}",
@@ -102,6 +168,7 @@ def _add_servers(cloud: Cloud, scenario: Scenario, rng: random.Random,
             elif state == STOPPED:
                 server.power_state = SHUTDOWN
             cloud.servers[server.id] = server
+            cloud.claim(server, host, check=False)
     _add_groups(cloud, scenario, rng)
 
 

@@ -1,4 +1,5 @@
-"""The simulated cloud's state: one lock, the objects, and the up/down rules of services."""
+"""The simulated cloud's state: one lock, the objects, the up/down rules and heartbeat of
+services, and Placement's allocations kept in step with the servers."""
 
 from __future__ import annotations
 
@@ -7,18 +8,25 @@ import time
 import uuid
 from collections.abc import Callable
 
+from simulator import heartbeat
 from simulator.model import Aggregate, Flavor, Image, Migration, Server, ServerGroup, Service
+from simulator.placement import Placement, flavor_amounts
+
+DEFAULT_ZONE = "nova"  # Nova's default_availability_zone
 
 
 class Cloud:
     """Everything the APIs read and the workers change; guard changes with ``lock``."""
 
     def __init__(self, api_host: str, service_down_time: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], float] = time.time, report_interval: float = 10.0) -> None:
         self.lock = threading.RLock()
         self.api_host = api_host
         self.service_down_time = service_down_time
-        self.clock = clock
+        self.report_interval = report_interval
+        self.clock = clock  # monotonic: service_down_time
+        self.wall = wall  # wall clock: the times Nova's API shows
         self.projects: dict[str, str] = {}  # name -> id
         self.services: dict[str, Service] = {}  # uuid -> service
         self.servers: dict[str, Server] = {}
@@ -27,6 +35,7 @@ class Cloud:
         self.groups: dict[str, ServerGroup] = {}
         self.aggregates: dict[int, Aggregate] = {}
         self.migrations: list[Migration] = []
+        self.placement = Placement()
         self._by_host: dict[str, Service] = {}
         self._indexed = 0
 
@@ -53,6 +62,22 @@ class Cloud:
             return True
         return self.clock() - service.failed_at < self.service_down_time
 
+    def updated_at(self, service: Service) -> float:
+        """The row's ``updated_at`` (wall time): last heartbeat or last other save."""
+        return heartbeat.updated_at(service, self.wall(), self.report_interval)
+
+    def last_seen_up(self, service: Service) -> float:
+        """The last heartbeat (wall time)."""
+        return heartbeat.last_report(service, self.wall(), self.report_interval)
+
+    def report_count(self, service: Service) -> int:
+        """Heartbeats so far."""
+        return heartbeat.report_count(service, self.wall(), self.report_interval)
+
+    def saved(self, service: Service) -> None:
+        """An API update saved the row (``updated_at`` moves, as ``Service.save()``)."""
+        heartbeat.save(service, self.wall())
+
     def host_status(self, host: str) -> str:
         """The ``host_status`` field of a server (2.16+)."""
         service = self.compute_service(host)
@@ -63,24 +88,35 @@ class Cloud:
         return "MAINTENANCE" if service.disabled else "UP"
 
     def fail_host(self, host: str, immediate: bool = False) -> Service:
-        """The host stops heartbeating; ``immediate`` skips service_down_time."""
+        """The host stops heartbeating; ``immediate`` skips service_down_time (and dates
+        the last heartbeat that long ago, as Nova would show it)."""
         service = self._require(host)
         if service.failed_at is None:
             service.failed_at = self.clock()
-            service.last_seen_up = time.time()
+            heartbeat.stop(service, self.wall())
         if immediate:
             service.failed_at = self.clock() - self.service_down_time
+            assert service.stopped_reporting is not None
+            service.stopped_reporting = min(service.stopped_reporting,
+                                            self.wall() - self.service_down_time)
         return service
 
     def revive_host(self, host: str) -> Service:
         """The host's nova-compute starts again: heartbeats resume and, like Nova's
-        ``_destroy_evacuated_instances``, it completes the evacuations away from it."""
+        ``_destroy_evacuated_instances``, it completes the evacuations away from it and
+        removes their allocations from its provider (the "orphaned allocations")."""
         service = self._require(host)
-        service.failed_at = None
-        service.last_seen_up = time.time()
+        if service.failed_at is not None:
+            service.failed_at = None
+            heartbeat.restart(service, self.wall(), self.report_interval)
         for migration in self.migrations:
             if migration.source_compute == host and migration.status == "done":
                 migration.status = "completed"
+        if host in self.placement.providers:
+            for consumer in self.placement.holders(host):
+                server = self.servers.get(consumer)
+                if server is None or host not in (server.host, server.claimed_host):
+                    self.placement.release(consumer, host)
         return service
 
     def _require(self, host: str) -> Service:
@@ -89,15 +125,34 @@ class Cloud:
             raise KeyError(host)
         return service
 
+    def zone_of(self, host: str) -> str:
+        """The host's availability zone: from its aggregates, else the default."""
+        for agg in self.aggregates.values():
+            if agg.availability_zone and host in agg.hosts:
+                return agg.availability_zone
+        return DEFAULT_ZONE
+
     # -- servers and capacity ---------------------------------------------------------------
     def servers_on(self, host: str) -> list[Server]:
         """Servers whose instance.host is ``host``."""
         return [s for s in self.servers.values() if s.host == host]
 
     def usage(self, host: str) -> tuple[int, int]:
-        """(vcpus, ram_mb) used on ``host``, claims of running evacuations included."""
-        used = [s for s in self.servers.values() if host in (s.host, s.claimed_host)]
-        return sum(s.flavor.vcpus for s in used), sum(s.flavor.ram for s in used)
+        """(vcpus, ram_mb) allocated on ``host`` in Placement: its servers, claims of running
+        evacuations, and allocations left by evacuations away from it."""
+        if host not in self.placement.providers:
+            return 0, 0
+        vcpus, ram, _ = self.placement.usage(host)
+        return vcpus, ram
+
+    def claim(self, server: Server, host: str, check: bool = True) -> bool:
+        """Allocate ``server``'s flavor on ``host``; False when it does not fit."""
+        return self.placement.claim(server.id, server.project_id, server.user_id, host,
+                                    flavor_amounts(server.flavor), check)
+
+    def release(self, server: Server, host: str) -> None:
+        """Drop ``server``'s allocation on ``host``."""
+        self.placement.release(server.id, host)
 
     def group_of(self, server: Server) -> ServerGroup | None:
         """The server group ``server`` belongs to, if any."""

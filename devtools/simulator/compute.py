@@ -128,8 +128,10 @@ class ComputeActions:
                 service.disabled_reason = reason if disabled else None
             if forced_down is not None:
                 service.forced_down = forced_down
+            self.cloud.saved(service)
             self.emitter.emit(f"{service.binary}:{service.host}", "service.update", "INFO",
-                              payloads.service_status(service))
+                              payloads.service_status(service, self.cloud.last_seen_up(service),
+                                                      self.cloud.report_count(service)))
 
     def _has_done_evacuations(self, host: str) -> bool:
         return any(m.source_compute == host and m.status == "done"

@@ -80,6 +80,10 @@ class ControlClient:
         """Nova's service_down_time."""
         self._call("PUT", "config", {"service_down_time": seconds})
 
+    def set_report_interval(self, seconds: float) -> None:
+        """Nova's report_interval: how often a live service's ``updated_at`` advances."""
+        self._call("PUT", "config", {"report_interval": seconds})
+
     def requests(self, since: int = 0) -> dict[str, Any]:
         """{"summary": {...counts...}, "entries": [...]}."""
         result: dict[str, Any] = self._call("GET", "requests", params={"since": since})

@@ -82,12 +82,15 @@ class Evacuator:
         cloud = self.cloud
         with cloud.lock:
             if host is not None and force:
+                # Forced: no filters, but the claim in Placement must still succeed (Nova's
+                # conductor claims on a forced destination and fails with NoValidHost).
                 dest: str | None = host
             elif host is not None:
                 dest = host if host_passes(cloud, server, host) else None
             else:
                 dest = select_destination(cloud, server)
-            if dest is None or self.dice.roll("no_valid_host"):
+            if dest is None or self.dice.roll("no_valid_host") \
+                    or not cloud.claim(server, dest):
                 self._no_valid_host(server, migration, original, actor)
                 return
             server.claimed_host = dest
@@ -126,8 +129,11 @@ class Evacuator:
             server.claimed_host = None
             migration.updated_at = isotime()
             if self.dice.roll("rebuild_error"):
+                # Nova drops the destination's allocation of a failed evacuation.
+                cloud.release(server, dest)
                 self._rebuild_error(server, migration, original, actor, compute)
                 return
+            # The source's allocation stays until its nova-compute restarts (revive_host).
             if original == STOPPED and not end_stopped:
                 # Nova brings a stopped VM back to its original state before rebuild.end.
                 server.vm_state, server.task_state = ACTIVE, POWERING_OFF

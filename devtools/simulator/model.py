@@ -22,6 +22,11 @@ def isotime(epoch: float | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def db_time(epoch: float) -> str:
+    """A datetime column as Nova's API shows it (the database keeps whole seconds)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.000000")
+
+
 @dataclass
 class Flavor:
     """A flavor with its extra specs."""
@@ -62,8 +67,12 @@ class Service:
     disabled_reason: str | None = None
     forced_down: bool = False
     failed_at: float | None = None  # monotonic time the host stopped heartbeating
-    last_seen_up: float = field(default_factory=time.time)
-    report_count: int = 1
+    # Wall times of the heartbeat (see simulator.heartbeat): when reporting (re)started and
+    # stopped, and the last save other than a heartbeat.
+    reporting_since: float = field(default_factory=time.time)
+    stopped_reporting: float | None = None
+    written_at: float = field(default_factory=time.time)
+    reports_before: int = 0
     vcpus: int = 0
     ram_mb: int = 0
 
@@ -97,6 +106,7 @@ class Server:
     launched_at: float | None = None
     seq: int = 0  # creation order, Nova's default sort key
     claimed_host: str | None = None  # destination reserved while an evacuation runs
+    availability_zone: str | None = None  # the zone it was booted into (pinned), if any
 
     def touch(self) -> None:
         """Record a change (the API's ``updated``)."""

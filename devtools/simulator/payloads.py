@@ -134,11 +134,11 @@ def compute_task(server: Server, reason: Payload) -> Payload:
         "state": "error"})
 
 
-def service_status(service: Service) -> Payload:
+def service_status(service: Service, last_seen_up: float, report_count: int) -> Payload:
     """ServiceStatusPayload 1.1 (service.update)."""
     return _obj("ServiceStatusPayload", "1.1", {
         "host": service.host, "disabled": service.disabled, "binary": service.binary,
         "topic": service.binary.removeprefix("nova-"),
         "disabled_reason": service.disabled_reason, "forced_down": service.forced_down,
         "version": 66, "availability_zone": None, "uuid": service.uuid,
-        "last_seen_up": isotime(service.last_seen_up), "report_count": service.report_count})
+        "last_seen_up": isotime(last_seen_up), "report_count": report_count})

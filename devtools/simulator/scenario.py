@@ -24,9 +24,21 @@ DEFAULTS: dict[str, Any] = {
     "hosts": 4,
     "host_vcpus": 64,
     "host_ram_mb": 262144,
+    "host_disk_gb": 8192,
+    # Per-host sizes over the three above: {"compute2": {"vcpus": 8, "ram_mb": 16384}}.
+    "host_capacities": {},
+    # Placement inventories: Nova's initial_*_allocation_ratio and reserved_host_* defaults.
+    "allocation_ratios": {"VCPU": 16.0, "MEMORY_MB": 1.5, "DISK_GB": 1.0},
+    "reserved": {"VCPU": 0, "MEMORY_MB": 512, "DISK_GB": 0},
+    # A tight cloud on purpose: size each host to its VMs so that this fraction of each
+    # resource's capacity stays free (None: use the sizes above).
+    "free_fraction": None,
+    # Fraction of VMs booted into their host's availability zone (pinned there).
+    "pinned_az_fraction": 0.0,
     "vms_per_host": 5,
     "projects": ["admin", "demo", "alt_demo"],
     "service_down_time": 60.0,
+    "report_interval": 10.0,
     "token_ttl": 3600.0,
     "credentials": [
         {"user": "admin", "password": "secret", "project": "admin", "domain": "Default",
@@ -106,7 +118,8 @@ class Scenario:
         for key, value in (overrides or {}).items():
             if key not in DEFAULTS:
                 raise ValueError(f"unknown scenario setting {key!r}")
-            if isinstance(value, dict) and isinstance(raw[key], dict) and key != "states":
+            if isinstance(value, dict) and isinstance(raw[key], dict) \
+                    and key not in ("states", "host_capacities"):
                 raw[key].update(value)
             else:
                 raw[key] = value

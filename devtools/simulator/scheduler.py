@@ -1,22 +1,32 @@
-"""A simple Nova scheduler: filters (up, enabled, not the source, capacity, group policy)
-then the least loaded host by free RAM, as Nova's RAMWeigher does by default."""
+"""A simple Nova scheduler: Placement's capacity (inventory x allocation ratio, minus every
+allocation, orphaned ones included), then filters (up, enabled, not the source, pinned
+availability zone, group policy), then the host with the most free RAM, as Nova's
+RAMWeigher does by default."""
 
 from __future__ import annotations
 
 from simulator.cloud import Cloud
 from simulator.model import Server
+from simulator.placement import flavor_amounts
 
 
 def host_passes(cloud: Cloud, server: Server, host: str) -> bool:
-    """True when ``host`` can take ``server`` now (the filters of Nova's default set)."""
+    """True when ``host`` can take ``server`` now (Placement, then Nova's default filters)."""
     service = cloud.compute_service(host)
-    if service is None or host == server.host:
+    provider = cloud.placement.providers.get(host)
+    if service is None or provider is None or host == server.host:
+        return False
+    if not provider.fits(flavor_amounts(server.flavor)):
         return False
     if service.disabled or not cloud.service_is_up(service):
         return False
-    vcpus, ram = cloud.usage(host)
-    if vcpus + server.flavor.vcpus > service.vcpus or ram + server.flavor.ram > service.ram_mb:
+    if server.availability_zone and cloud.zone_of(host) != server.availability_zone:
         return False
+    return group_allows(cloud, server, host)
+
+
+def group_allows(cloud: Cloud, server: Server, host: str) -> bool:
+    """The hard server-group policy of ``server`` allows ``host``."""
     group = cloud.group_of(server)
     if group is None:
         return True
@@ -37,10 +47,5 @@ def select_destination(cloud: Cloud, server: Server) -> str | None:
                   if host_passes(cloud, server, s.host)]
     if not candidates:
         return None
-
-    def free_ram(host: str) -> int:
-        service = cloud.compute_service(host)
-        assert service is not None
-        return service.ram_mb - cloud.usage(host)[1]
-
-    return max(candidates, key=lambda h: (free_ram(h), h))
+    providers = cloud.placement.providers
+    return max(candidates, key=lambda h: (providers[h].free()[1], h))

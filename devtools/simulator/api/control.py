@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import webob
 
-from simulator import states
+from simulator import heartbeat, states
 from simulator.api.views import status
 from simulator.api.wsgi import Call, Reply, Router, json_response
 from simulator.errors import NovaError
@@ -121,9 +121,16 @@ class ControlApp:
 
     def set_config(self, call: Call) -> Reply:
         body = call.body()
-        if "service_down_time" in body:
-            self.sim.cloud.service_down_time = float(body["service_down_time"])
-        return 200, {"service_down_time": self.sim.cloud.service_down_time}
+        cloud = self.sim.cloud
+        with cloud.lock:
+            if "service_down_time" in body:
+                cloud.service_down_time = float(body["service_down_time"])
+            if "report_interval" in body:
+                for svc in cloud.services.values():
+                    heartbeat.rebase(svc, cloud.wall(), cloud.report_interval)
+                cloud.report_interval = float(body["report_interval"])
+        return 200, {"service_down_time": cloud.service_down_time,
+                     "report_interval": cloud.report_interval}
 
     def requests(self, call: Call) -> Reply:
         since = int(call.param("since") or 0)

@@ -8,7 +8,16 @@ from typing import Any
 from simulator import states
 from simulator.api.wsgi import Call
 from simulator.cloud import Cloud
-from simulator.model import Aggregate, Flavor, Migration, Server, ServerGroup, Service, isotime
+from simulator.model import (
+    Aggregate,
+    Flavor,
+    Migration,
+    Server,
+    ServerGroup,
+    Service,
+    db_time,
+    isotime,
+)
 
 
 def status(server: Server) -> str:
@@ -52,7 +61,8 @@ def server_detail(call: Call, cloud: Cloud, server: Server) -> dict[str, Any]:
                                    "OS-EXT-IPS:type": "fixed",
                                    "OS-EXT-IPS-MAC:mac_addr": server.mac}]},
         "accessIPv4": "", "accessIPv6": "", "links": _links(call, "servers", server.id),
-        "OS-DCF:diskConfig": "MANUAL", "progress": 0, "OS-EXT-AZ:availability_zone": "nova",
+        "OS-DCF:diskConfig": "MANUAL", "progress": 0,
+        "OS-EXT-AZ:availability_zone": cloud.zone_of(server.host),
         "config_drive": "", "key_name": None,
         "OS-SRV-USG:launched_at": isotime(server.launched_at) if server.launched_at else None,
         "OS-SRV-USG:terminated_at": None, "security_groups": [{"name": "default"}],
@@ -85,7 +95,7 @@ def server_detail(call: Call, cloud: Cloud, server: Server) -> dict[str, Any]:
     if call.at_least(2, 73):
         view["locked_reason"] = server.locked_reason
     if call.at_least(2, 96):
-        view["pinned_availability_zone"] = None
+        view["pinned_availability_zone"] = server.availability_zone
     if call.at_least(2, 100):
         view["scheduler_hints"] = {"group": server.server_group} if server.server_group else {}
     return view
@@ -98,7 +108,8 @@ def service(call: Call, cloud: Cloud, svc: Service) -> dict[str, Any]:
         "disabled_reason": svc.disabled_reason, "host": svc.host,
         "state": "up" if cloud.service_is_up(svc) else "down",
         "status": "disabled" if svc.disabled else "enabled",
-        "updated_at": isotime(svc.last_seen_up), "zone": svc.zone}
+        "updated_at": db_time(cloud.updated_at(svc)),
+        "zone": cloud.zone_of(svc.host) if svc.binary == "nova-compute" else svc.zone}
     if call.at_least(2, 11):
         view["forced_down"] = svc.forced_down
     return view
