@@ -4,6 +4,7 @@ the rebuild) and of the Mistral facade, injected through ``runtime.FACTORY``."""
 from __future__ import annotations
 
 import copy
+from datetime import datetime, timedelta
 from typing import Any
 
 from novaclient import api_versions
@@ -32,13 +33,27 @@ class FakeNova:
                  services: list[dict[str, Any]] | None = None, instant: bool = True) -> None:
         self.servers = {s["id"]: copy.deepcopy(s) for s in servers}
         self.version = api_versions.APIVersion(version)
+        self.clock = datetime(2024, 1, 1, 10, 0, 0)  # Nova's own time: +1 s per write
         self.services = services or [
             {"id": f"u-{h}", "host": h, "state": "up" if h != "c1" else "down",
-             "status": "enabled", "forced_down": False} for h in ("c1", "c2", "c3")]
+             "status": "enabled", "forced_down": False, "updated_at": self._tick()}
+            for h in ("c1", "c2", "c3")]
         self.instant = instant
         self.calls: list[tuple[str, Any]] = []
         self.aggs: list[dict[str, Any]] = []
         self.image_props: dict[str, Any] = {}
+        self.migrations: dict[str, list[dict[str, Any]]] = {}
+
+    def _tick(self) -> str:
+        self.clock += timedelta(seconds=1)
+        return self.clock.isoformat() + ".000000"
+
+    def heartbeat(self, host: str, up: bool = True) -> None:
+        """The host's nova-compute reports again (a forced-down one stays down)."""
+        for s in self.services:
+            if s["host"] == host:
+                s["updated_at"] = self._tick()
+                s["state"] = "up" if up and not s["forced_down"] else "down"
 
     def at_least(self, version: str) -> bool:
         return bool(self.version >= api_versions.APIVersion(version))
@@ -46,11 +61,13 @@ class FakeNova:
     def compute_services(self, host: str | None = None) -> list[dict[str, Any]]:
         return [s for s in self.services if host is None or s["host"] == host]
 
-    def force_down(self, service: dict[str, Any]) -> None:
+    def force_down(self, service: dict[str, Any]) -> dict[str, Any]:
         self.calls.append(("force_down", service["host"]))
         for s in self.services:
             if s["host"] == service["host"]:
-                s["forced_down"], s["state"] = True, "down"
+                s["forced_down"], s["state"], s["updated_at"] = True, "down", self._tick()
+                return dict(s)
+        raise NovaError(404, "no such service")
 
     def aggregates(self) -> list[dict[str, Any]]:
         return self.aggs
@@ -96,6 +113,9 @@ class FakeNova:
             raise NovaError(409, "Cannot 'evacuate' instance while it is in task_state")
         self.calls.append(("evacuate", sid))
         vm["OS-EXT-STS:task_state"] = "rebuilding"
+        self.migrations.setdefault(sid, []).insert(0, {
+            "instance_uuid": sid, "status": "accepted", "created_at": self._tick(),
+            "migration_type": "evacuation"})
         vm["_dest"] = host or "c2"
         if self.instant:
             self.finish(sid)
@@ -103,6 +123,8 @@ class FakeNova:
     def finish(self, sid: str, error: str | None = None) -> None:
         vm = self.servers[sid]
         vm["OS-EXT-STS:task_state"] = None
+        if self.migrations.get(sid):
+            self.migrations[sid][0]["status"] = "error" if error else "done"
         if error:
             vm["OS-EXT-STS:vm_state"] = "error"
             vm["fault"] = {"message": error}
@@ -114,7 +136,7 @@ class FakeNova:
             vm["OS-EXT-STS:vm_state"] = "active"
 
     def evacuations(self, sid: str) -> list[dict[str, Any]]:
-        return []
+        return copy.deepcopy(self.migrations.get(sid, []))
 
     def count(self, name: str) -> int:
         return sum(1 for call, _ in self.calls if call == name)

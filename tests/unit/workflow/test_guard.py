@@ -53,3 +53,37 @@ def test_limit_is_the_smaller_of_count_and_fraction_at_least_one() -> None:
     assert guard.limit(1, 0.5, 100) == 1
     assert guard.limit(5, 0.1, 3) == 1
     assert guard.limit(0, 1.0, 10) == 0
+
+
+def on(eid: str, created: str, incident: str, state: str = "RUNNING",
+       ended: str | None = None) -> dict[str, Any]:
+    """An execution for host h1 (``ended``: its updated_at once finished)."""
+    execution = ex(eid, "h1", created)
+    execution["input"]["incident_id"] = incident
+    execution.update(state=state, updated_at=f"2024-01-01 10:{ended}" if ended else None)
+    return execution
+
+
+def test_a_second_incident_for_a_host_joins_the_running_one() -> None:
+    first, second = on("a", "00:00", "inc-1"), on("b", "00:01", "inc-2")
+    assert guard.joined_to(first, [first, second]) is None
+    assert guard.joined_to(second, [first, second]) == first
+    # the same incident (an operator's re-run) never joins itself
+    assert guard.joined_to(on("r", "00:02", "inc-1"), [first]) is None
+
+
+def test_a_new_incident_needs_the_previous_one_ended() -> None:
+    ended = on("a", "00:00", "inc-1", state="SUCCESS", ended="00:10")
+    assert guard.joined_to(on("b", "00:11", "inc-2"), [ended]) is None
+    # created while it ran: joins, even if the gate runs after it ended (creation order)
+    assert guard.joined_to(on("c", "00:05", "inc-3"), [ended]) == ended
+
+
+def test_only_leaders_are_joined() -> None:
+    """b joined a; a ended; c (created after a ended) must not join b, which recovers
+    nothing: c leads."""
+    a = on("a", "00:00", "inc-1", state="SUCCESS", ended="00:10")
+    b = on("b", "00:05", "inc-2")  # still RUNNING: its gate is about to end it as joined
+    c = on("c", "00:11", "inc-3")
+    assert guard.joined_to(b, [a, b, c]) == a
+    assert guard.joined_to(c, [a, b, c]) is None

@@ -1,4 +1,4 @@
-"""``host_recovery.gate`` (proceed | hold | skip) and ``host_recovery.await_approval``."""
+"""``host_recovery.gate`` (proceed | hold | skip | joined) and ``host_recovery.await_approval``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ WORKFLOW_NAME = "host_recovery.recover_host"
 
 
 class GateAction(Action):
-    """Host policy, then the mass-failure guard against Mistral's shared record."""
+    """One incident per host (a later one joins the running one), host policy, then the
+    mass-failure guard, against Mistral's shared record."""
 
     def __init__(self, incident_id: str, host: str, attempt: int = 1,
                  failure_time: str | None = None, reporter: str | None = None,
@@ -33,8 +34,20 @@ class GateAction(Action):
         aggregates = rt.nova.aggregates()
         hp = policy.resolve_host_policy(self.host, rules, aggregates)
         result: dict[str, Any] = {"host": self.host, "host_policy": hp.as_dict(),
-                                  "rank": None, "limit": None}
-        if not hp.enabled:
+                                  "rank": None, "limit": None, "joined": None}
+        me = rt.mistral.execution(execution_id)
+        others = rt.mistral.executions(WORKFLOW_NAME)
+        leader = guard.joined_to(me, others)
+        if leader is not None:
+            decision = "joined"
+            reason = (f"host {self.host} is being recovered by incident "
+                      f"{guard.incident_of(leader)} (execution {leader['id']}, created "
+                      f"{leader['created_at']}): this host-down joins it")
+            result["joined"] = {"incident_id": guard.incident_of(leader),
+                                "execution_id": leader["id"]}
+            LOG.warning("gate: incident %s host %s execution %s joined incident %s",
+                        self.incident_id, self.host, execution_id, guard.incident_of(leader))
+        elif not hp.enabled:
             decision, reason = "skip", ("recovery disabled for this host by "
                                         f"{hp.sources.get('enabled')}")
         elif self.attempt > 1:
@@ -43,8 +56,6 @@ class GateAction(Action):
             conf = rt.conf.guard
             allowed = guard.limit(conf.max_hosts, conf.max_fraction,
                                   len(rt.nova.compute_services()))
-            me = rt.mistral.execution(execution_id)
-            others = rt.mistral.executions(WORKFLOW_NAME)
 
             def enabled(host: str) -> bool:
                 return policy.resolve_host_policy(host, rules, aggregates).enabled

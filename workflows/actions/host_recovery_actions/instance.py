@@ -1,5 +1,10 @@
 """Per-VM actions of ``host_recovery.recover_instance``: prepare (lock, reset), evacuate
-(idempotent), restore the original state, finish (unlock, record, notify)."""
+(idempotent, after re-checking that the source host is still dead), restore the original
+state, finish (unlock our own lock, record, notify).
+
+Ownership is exact (``ownership``): a VM rebuilding but not by our evacuation is busy in
+Nova; we wait for its task to end (bounded) instead of claiming it.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,16 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import events, runtime
+from . import events, runtime, source_check
 from .base import Action, execution_ids, now_iso, seconds_since
 from .nova import NovaError
-from .policy import LOCK_PREFIX
+from .ownership import lock_reason, ours_locked, rebuilding_not_ours
 
 LOG = logging.getLogger(__name__)
 HOST = "OS-EXT-SRV-ATTR:host"
 VM_STATE = "OS-EXT-STS:vm_state"
 TASK_STATE = "OS-EXT-STS:task_state"
-
-
-def lock_reason(incident_id: str) -> str:
-    return f"{LOCK_PREFIX} incident {incident_id}"
+BUSY_WAIT = 30.0  # at most this long for someone else's task (within the task's timeout)
 
 
 class _Lazy:
@@ -49,17 +51,22 @@ class _InstanceAction(Action):
 
 
 class PrepareInstanceAction(_InstanceAction):
-    """Lock with a reason naming the incident (not a user-locked VM), reset if planned."""
+    """Lock with a reason naming the incident (not a user-locked VM), reset if planned;
+    nothing when the source host is back and was never proven dead."""
 
-    def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str) -> None:
-        super().__init__(incident_id, instance, source_host, {})
+    def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
+                 source: dict[str, Any] | None = None) -> None:
+        super().__init__(incident_id, instance, source_host, {"source": source})
 
     def run(self, context: Any) -> dict[str, Any]:
         nova = runtime.build().nova
+        verdict = source_check.check(nova, self.kwargs.get("source"), self.source_host)
+        if verdict["stop"]:
+            self._log(context, 30, "not prepared: %s", verdict["reason"])
+            return {"started_at": time.time(), "locked_by_us": False,
+                    "source_returned": verdict["reason"]}
         server = nova.server(self.instance_id)
-        reason = str(server.get("locked_reason") or "")
-        ours = bool(server.get("locked")) and reason.startswith(LOCK_PREFIX)
-        locked_by_us = ours
+        locked_by_us = ours_locked(nova, server, self.incident_id, self.instance)
         if not server.get("locked"):
             nova.lock(self.instance_id, lock_reason(self.incident_id))
             locked_by_us = True
@@ -74,25 +81,43 @@ class PrepareInstanceAction(_InstanceAction):
 
 
 class EvacuateAction(_InstanceAction):
-    """Evacuate unless it already moved or is rebuilding (a re-run never evacuates twice).
+    """Evacuate unless it already moved or our evacuation runs (a re-run never evacuates
+    twice), and only while the source host is still dead (``source_check``).
 
-    Output ``{"status": accepted|in_progress|moved|refused, "accepted_at", "reason"}``;
-    Nova unavailable raises (the task's retry runs it again and sees what Nova did).
+    Output ``{"status": accepted|in_progress|moved|refused|host_returned, "accepted_at",
+    "reason", "source_returned"}``; Nova unavailable raises (the task's retry runs it again
+    and sees what Nova did).
     """
 
     def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
                  target_host: str | None = None, on_shared_storage: bool = False,
-                 attempt: int = 1) -> None:
+                 attempt: int = 1, source: dict[str, Any] | None = None) -> None:
         super().__init__(incident_id, instance, source_host, {
             "target_host": target_host, "on_shared_storage": on_shared_storage,
-            "attempt": attempt})
+            "attempt": attempt, "source": source})
 
     def run(self, context: Any) -> dict[str, Any]:
-        nova = runtime.build().nova
+        rt = runtime.build()
+        nova = rt.nova
         server = nova.server(self.instance_id)
+        if self._busy(nova, server):
+            server = self._wait_task_end(rt, context)
+            if self._busy(nova, server):
+                return {"status": "refused", "accepted_at": now_iso(),
+                        "reason": "busy in Nova: rebuilding, not by this incident, still "
+                                  f"after {BUSY_WAIT:.0f} s"}
         state = self._state(server)
         if state is not None:
             return state
+        verdict = source_check.check(nova, self.kwargs.get("source"), self.source_host)
+        if verdict["stop"]:
+            self._log(context, 30, "not evacuated, the source host is back and was never "
+                      "proven dead: %s", verdict["reason"])
+            return {"status": "host_returned", "accepted_at": now_iso(),
+                    "reason": verdict["reason"], "source_returned": True}
+        if verdict["returned"]:
+            self._log(context, 30, "source host returned after fencing, recovery continues "
+                      "(our force-down stays): %s", verdict["reason"])
         try:
             nova.evacuate(self.instance_id, self.kwargs.get("target_host"),
                           bool(self.kwargs.get("on_shared_storage")))
@@ -104,11 +129,25 @@ class EvacuateAction(_InstanceAction):
             return {"status": "refused", "accepted_at": now_iso(), "reason": exc.message}
         self._log(context, 20, "evacuation accepted (attempt %s, target %s)",
                   self.kwargs.get("attempt"), self.kwargs.get("target_host"))
-        return {"status": "accepted", "accepted_at": now_iso(), "reason": None}
+        return {"status": "accepted", "accepted_at": now_iso(), "reason": None,
+                "source_returned": verdict["returned"]}
+
+    def _busy(self, nova: Any, server: dict[str, Any]) -> bool:
+        return rebuilding_not_ours(nova, server, self.kwargs.get("source"))
+
+    def _wait_task_end(self, rt: Any, context: Any) -> dict[str, Any]:
+        """Wait (bounded) for someone else's task on the VM to end; the server then."""
+        self._log(context, 30, "busy in Nova (rebuilding, not ours): waiting for its task")
+        deadline = time.monotonic() + min(BUSY_WAIT, float(rt.conf.recovery.poll_limit))
+        while True:
+            server: dict[str, Any] = rt.nova.server(self.instance_id)
+            if not server.get(TASK_STATE) or time.monotonic() >= deadline:
+                return server
+            time.sleep(rt.conf.recovery.poll_interval)
 
     def _state(self, server: dict[str, Any]) -> dict[str, Any] | None:
         task_state = server.get(TASK_STATE)
-        if task_state == "rebuilding":
+        if task_state == "rebuilding":  # ours: _busy said so
             return {"status": "in_progress", "accepted_at": now_iso(),
                     "reason": "already rebuilding"}
         if server.get(HOST) != self.source_host and not task_state:
@@ -167,14 +206,24 @@ class FinishInstanceAction(_InstanceAction):
             "final_state": final_state, "attempts": attempts, "started_at": started_at,
             "locked_by_us": locked_by_us, "attempt": attempt})
 
+    def _unlock_ours(self, nova: Any, context: Any) -> None:
+        """Unlock only this incident's lock: from 2.73 its reason must still be ours (a user
+        may have unlocked and locked it again meanwhile)."""
+        try:
+            if nova.at_least("2.73"):
+                reason = nova.server(self.instance_id).get("locked_reason")
+                if reason != lock_reason(self.incident_id):
+                    self._log(context, 30, "not unlocked: the lock is not ours (%s)", reason)
+                    return
+            nova.unlock(self.instance_id)
+        except NovaError as exc:
+            self._log(context, 30, "unlock failed: %s", exc.message)
+
     def run(self, context: Any) -> dict[str, Any]:
         rt = runtime.build()
         kw = self.kwargs
         if kw.get("locked_by_us"):
-            try:
-                rt.nova.unlock(self.instance_id)
-            except NovaError as exc:
-                self._log(context, 30, "unlock failed: %s", exc.message)
+            self._unlock_ours(rt.nova, context)
         outcome = kw.get("outcome") or {}
         result = str(kw.get("result") or "failed")
         reason = kw.get("reason")

@@ -100,13 +100,23 @@ class NovaFacade:
         return _call(lambda: [_dict(s) for s in
                               self._nova.services.list(host=host, binary="nova-compute")])
 
-    def force_down(self, service: dict[str, Any]) -> None:
-        """Mark a compute service forced down (by uuid from 2.53, by host before)."""
+    def force_down(self, service: dict[str, Any]) -> dict[str, Any]:
+        """Mark a compute service forced down (by uuid from 2.53, by host before).
+
+        Returns the service as this write left it: Nova's answer from 2.53 (with the row's
+        ``updated_at``, the re-check's baseline); below 2.53 the answer has no
+        ``updated_at``, so the service is read again.
+        """
         if self.at_least("2.53"):
-            _call(lambda: self._nova.services.force_down(service["id"], True))
+            written = _call(lambda: _dict(self._nova.services.force_down(service["id"],
+                                                                         True)))
+            if written.get("updated_at"):
+                return written
         else:
             _call(lambda: self._nova.services.force_down(service["host"], "nova-compute",
                                                          True))
+        found = self.compute_services(service["host"])
+        return found[0] if found else dict(service, forced_down=True)
 
     def aggregates(self) -> list[dict[str, Any]]:
         """All host aggregates with hosts and metadata."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import events, host_policy, policy, runtime
+from . import events, host_policy, policy, runtime, source_check
 from .base import Action, execution_ids
 
 LOG = logging.getLogger(__name__)
@@ -50,11 +50,15 @@ class PlanAction(Action):
     concurrency, on_shared_storage (value, source, sent), microversion, settings."""
 
     def __init__(self, incident_id: str, host: str, on_shared_storage: bool | None = None,
-                 attempt: int = 1) -> None:
+                 attempt: int = 1, fence: dict[str, Any] | None = None,
+                 fencing_confirmed: bool = False, fencing_evidence: Any = None) -> None:
         self.incident_id = incident_id
         self.host = host
         self.on_shared_storage = on_shared_storage
         self.attempt = int(attempt or 1)
+        self.fence = fence or {}
+        self.fencing_confirmed = bool(fencing_confirmed)
+        self.fencing_evidence = fencing_evidence
 
     def run(self, context: Any) -> dict[str, Any]:
         rt = runtime.build()
@@ -73,9 +77,12 @@ class PlanAction(Action):
             if decision.action == "skip":
                 skipped.append(line)
                 continue
+            # locked_before: the incident's record of locks that are not ours (below 2.73
+            # Nova keeps no lock reason to tell them apart)
             plans.append(dict(line, result=None, action=decision.action,
                               expected_state=decision.expected_state,
-                              priority=decision.priority, user_locked=decision.user_locked))
+                              priority=decision.priority, user_locked=decision.user_locked,
+                              locked_before=bool(server.get("locked"))))
         plans = policy.order(plans)
         for index, item in enumerate(plans):
             item["target_host"] = chosen[index % len(chosen)] if chosen else None
@@ -93,7 +100,8 @@ class PlanAction(Action):
                          "wait_timeout": conf.recovery.wait_timeout,
                          "poll_limit": conf.recovery.poll_limit,
                          "replan_attempts": conf.recovery.replan_attempts,
-                         "ends_stopped": nova.at_least("2.95")},
+                         "ends_stopped": nova.at_least("2.95"),
+                         "source": self._baseline(nova)},
         }
         LOG.info("plan: incident %s host %s execution %s: %d to recover, %d skipped, "
                  "concurrency %s", self.incident_id, self.host, execution_id, len(plans),
@@ -105,3 +113,17 @@ class PlanAction(Action):
         for line in skipped:
             rt.notify(*events.instance(line, self.incident_id, self.attempt, execution_id))
         return result
+
+    def _baseline(self, nova: Any) -> dict[str, Any]:
+        """The re-check's baseline (source_check): from the fence step's output, else read
+        now (a workflow whose fence step does not report ``updated_at``)."""
+        has_write = bool((self.fence.get("service") or {}).get("updated_at"))
+        service = None
+        if not has_write:
+            found = nova.compute_services(self.host)
+            service = found[0] if found else None
+        if "proven_dead" in self.fence:  # the fence step says which proof it used
+            proven = bool(self.fence["proven_dead"])
+        else:
+            proven = bool(self.fencing_evidence) or self.fencing_confirmed
+        return source_check.baseline(self.host, self.incident_id, self.fence, proven, service)
