@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from host_recovery_actions import runtime
-from host_recovery_actions.fence import FenceAction
 from host_recovery_actions.gate import GateAction
 from host_recovery_actions.instance import (
     EvacuateAction,
@@ -21,43 +18,11 @@ from host_recovery_actions.instance import (
 from host_recovery_actions.plan import PlanAction
 from host_recovery_actions.report import ReportAction
 from host_recovery_actions.wait import PollEvacuationAction, WaitEvacuationAction
-from tests.unit.workflow.fakes import FakeMistral, FakeNova, runtime_with, server
+from tests.unit.workflow.fakes import FakeMistral, FakeNova, server
 
 CTX = SimpleNamespace(execution=SimpleNamespace(
     workflow_execution_id="wf-1", task_execution_id="t-1", action_execution_id="a-1"))
-
-
-@pytest.fixture
-def use(tmp_path: Path) -> Iterator[Any]:
-    sent: list[Any] = []
-
-    def install(nova: FakeNova, mistral: FakeMistral | None = None, conf: str = "") -> list:
-        rt, notes = runtime_with(nova, mistral, conf, tmp_path)
-        runtime.FACTORY = lambda: rt
-        sent.append(notes)
-        return notes
-
-    original = runtime.FACTORY
-    yield install
-    runtime.FACTORY = original
-
-
-def test_a_live_host_is_refused_and_a_confirmed_one_forced_down(use: Any) -> None:
-    nova = FakeNova([])
-    nova.services[0]["state"] = "up"
-    use(nova)
-    refused = FenceAction("i", "c1", fencing_confirmed=False).run(CTX)
-    assert refused["fenced"] is False and "live host" in refused["reason"]
-    assert nova.count("force_down") == 0
-    done = FenceAction("i", "c1", fencing_confirmed=True).run(CTX)
-    assert done["fenced"] and done["forced_down"] and nova.count("force_down") == 1
-
-
-def test_a_down_unfenced_host_proceeds_without_force_down(use: Any) -> None:
-    nova = FakeNova([])
-    use(nova)
-    result = FenceAction("i", "c1").run(CTX)
-    assert result["fenced"] and not result["forced_down"]
+# the ``use`` fixture (install fakes into the runtime) is in conftest.py
 
 
 def test_plan_orders_by_priority_and_explains_skips(use: Any) -> None:

@@ -140,8 +140,66 @@ def test_host_policy_file_loading(tmp_path: Path) -> None:
     assert host_policy.load_rules(str(path)) == [{"match": "c*", "enabled": False}]
     assert host_policy.load_rules(str(tmp_path / "missing.yaml")) == []
     path.write_text("hosts:\n  - match: 'c*'\n    enabeld: false\n")
-    with pytest.raises(ValueError, match="unknown keys"):
-        host_policy.load_rules(str(path))
+    rules = host_policy.load_rules(str(path))  # a typo never stops recovery
+    assert rules == [{"match": "c*"}]
+    assert rules.problems == [f"host policy file {path}: rule 'c*': unknown key 'enabeld' "
+                              "(ignored)"]
+
+
+def test_a_policy_file_of_the_wrong_shape_is_refused_and_the_host_uses_defaults(
+        tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("- match: 'c*'\n  enabled: false\n")  # a list: the old code read "no rules"
+    rules = host_policy.load_rules(str(path))
+    assert list(rules) == [] and "refused" in rules.problems[0]
+    assert "top level is a list" in rules.problems[0]
+    hp = policy.resolve_host_policy("c1", rules, [])
+    assert hp.enabled is True and hp.warnings == rules.problems
+    assert host_policy.check(str(path)) == rules.problems
+    path.write_text("hosts: {match: x}\n")
+    assert "'hosts' is a dict" in host_policy.check(str(path))[0]
+    path.write_text("hosts:\n  - match: 'c*'\n    max_concurrency: ten\n")
+    assert host_policy.check(str(path)) == [
+        f"host policy file {path}: rule 'c*': max_concurrency=ten is not an integer"]
+    assert host_policy.check(str(tmp_path / "missing.yaml")) == []
+
+
+def test_a_bad_aggregate_value_is_ignored_with_a_warning_naming_aggregate_and_key() -> None:
+    aggs = [{"id": 1, "name": "rack-7", "hosts": ["c1"],
+             "metadata": {"host_recovery:max_concurrency": "ten",
+                          "host_recovery:enabled": "maybe",
+                          "host_recovery:unfenced_recovery": "sure"}},
+            {"id": 2, "name": "az-2", "hosts": ["c1"],
+             "metadata": {"host_recovery:max_concurrency": "3"}}]
+    hp = policy.resolve_host_policy("c1", [], aggs)  # the old code raised ValueError here
+    assert hp.max_concurrency == 3 and hp.sources["max_concurrency"] == "aggregate:az-2"
+    assert hp.enabled is True and hp.unfenced_recovery == "deny"
+    assert "aggregate rack-7: host_recovery:max_concurrency=ten is not an integer " \
+           "(ignored)" in hp.warnings
+    assert "aggregate rack-7: host_recovery:enabled=maybe is not a boolean (ignored)" \
+        in hp.warnings
+    assert len(hp.warnings) == 3
+
+
+@pytest.mark.parametrize("raw,expected,clamped", [
+    ("-3", 1, True), (0, 1, True), ("7", 7, False), (True, None, False)])
+def test_concurrency_is_clamped_to_at_least_one(raw: object, expected: int | None,
+                                                clamped: bool) -> None:
+    hp = policy.resolve_host_policy("h", [{"match": "*", "max_concurrency": raw}], [])
+    assert hp.max_concurrency == expected
+    assert bool(hp.warnings) == (clamped or expected is None)
+
+
+def test_unfenced_recovery_opt_in_and_require_down_for() -> None:
+    rules = [{"match": "lab-*", "unfenced_recovery": "allow", "require_down_for": 30}]
+    hp = policy.resolve_host_policy("lab-1", rules, [])
+    assert (hp.unfenced_recovery, hp.require_down_for) == ("allow", 30)
+    assert hp.sources["unfenced_recovery"] == "host-policy:lab-*"
+    default = policy.resolve_host_policy("prod-1", rules, [])
+    assert (default.unfenced_recovery, default.require_down_for) == (
+        "deny", policy.DEFAULT_REQUIRE_DOWN_FOR)
+    huge = policy.resolve_host_policy("h", [{"match": "*", "require_down_for": 10**6}], [])
+    assert huge.require_down_for == policy.MAX_REQUIRE_DOWN_FOR and huge.warnings
 
 
 def test_the_shipped_example_policy_file_loads() -> None:

@@ -83,9 +83,10 @@ GUARD_OPTS: list[cfg.Opt] = [
 ]
 
 RECOVERY_OPTS: list[cfg.Opt] = [
-    cfg.BoolOpt("force_down_unconfirmed", default=False,
-                help="Force down a host's service whose incident does not confirm fencing "
-                     "(dangerous: only when fencing is guaranteed elsewhere)."),
+    cfg.FloatOpt("fencing_clock_skew", default=10.0, min=0.0,
+                 help="Seconds of clock skew allowed when fencing evidence is compared with "
+                      "the failure time: evidence completed earlier than the failure minus "
+                      "this is stale and proves nothing (docs/design.md, Safety)."),
     cfg.BoolOpt("on_shared_storage", default=False,
                 help="Default for onSharedStorage (only sent below microversion 2.14)."),
     cfg.IntOpt("concurrency", default=10, min=1, help="Evacuations in parallel per host."),

@@ -7,11 +7,11 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import events, runtime
+from . import events, runtime, source_check
 from .base import Action, execution_ids
 
 LOG = logging.getLogger(__name__)
-FAILED_OUTCOMES = ("failed", "refused")
+FAILED_OUTCOMES = ("failed", "refused", "not_fenced")
 
 
 def collect(plan: dict[str, Any] | None, results: list[Any] | None,
@@ -53,7 +53,8 @@ class ReportAction(Action):
 
     def __init__(self, incident_id: str, host: str, outcome: str, attempt: int = 1,
                  reason: str | None = None, plan: dict[str, Any] | None = None,
-                 results: list[Any] | None = None) -> None:
+                 results: list[Any] | None = None,
+                 fence: dict[str, Any] | None = None) -> None:
         self.incident_id = incident_id
         self.host = host
         self.outcome = outcome
@@ -61,6 +62,7 @@ class ReportAction(Action):
         self.reason = reason
         self.plan = plan
         self.results = results
+        self.fence = fence or {}
 
     def run(self, context: Any) -> dict[str, Any]:
         rt = runtime.build()
@@ -74,20 +76,32 @@ class ReportAction(Action):
         lines = collect(self.plan, self.results, self.host)
         summary = summarize(lines)
         outcome, reason = self.outcome, self.reason
+        source = None
         if outcome == "recovered":
             outcome = "failed" if summary["failed"] else "done"
             reason = (f"{summary['failed']} of {summary['total']} VMs failed"
                       if summary["failed"] else
                       f"{summary['evacuated']} evacuated, {summary['skipped']} skipped")
+            source = source_check.incident_end(rt.nova, self.plan, lines)
+        if source and source["returned"]:  # host_returned, or recorded (fenced: continued)
+            outcome, reason = source["outcome"] or outcome, source_check.describe(
+                self.host, source, reason)
         LOG.info("report: incident %s host %s execution %s: %s (%s)", self.incident_id,
                  self.host, execution_id, outcome, reason)
         failed = outcome in FAILED_OUTCOMES
+        # which proof let us evacuate (or "unfenced_opt_in"), said loudly everywhere
+        used = self.fence.get("evidence")
+        warnings = list(self.fence.get("policy_warnings") or []) + \
+            list(((self.plan or {}).get("host_policy") or {}).get("warnings") or [])
+        warnings = list(dict.fromkeys(warnings))
         if failed:
             rt.notify(*events.incident("error", self.incident_id, self.host, self.attempt,
                                        execution_id, outcome=outcome, reason=reason),
                       priority="error")
         rt.notify(*events.incident("end", self.incident_id, self.host, self.attempt,
                                    execution_id, outcome=outcome, reason=reason,
-                                   summary=summary))
+                                   summary=summary, evidence=used),
+                  priority="warn" if used == "unfenced_opt_in" else "info")
         return {"outcome": outcome, "reason": reason, "instances": lines, "summary": summary,
-                "failed": failed}
+                "failed": failed, "evidence": used, "policy_warnings": warnings,
+                "source_host": source}
