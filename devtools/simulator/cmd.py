@@ -29,11 +29,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hosts", type=int)
     parser.add_argument("--vms-per-host", type=int)
     parser.add_argument("--service-down-time", type=float)
+    parser.add_argument("--report-interval", type=float,
+                        help="seconds between a live service's heartbeats (Nova: 10)")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--transport-url", default=os.environ.get("SIMULATOR_TRANSPORT_URL"),
                         help="oslo.messaging URL for Nova's notifications (none: not sent)")
     parser.add_argument("--bind", default="127.0.0.1")
-    for name in ("identity", "compute", "image", "control"):
+    for name in ("identity", "compute", "image", "placement", "control"):
         parser.add_argument(f"--{name}-port", type=int, default=0, help="0: any free port")
     parser.add_argument("--threads", type=int, default=16, help="HTTP threads per API")
     parser.add_argument("--ready-file", type=Path, help="write the URLs here when serving")
@@ -45,7 +47,8 @@ def build_scenario(args: argparse.Namespace) -> Scenario:
     """File, then --scenario-json, then individual flags."""
     overrides: dict[str, Any] = json.loads(args.scenario_json) if args.scenario_json else {}
     for flag, key in (("hosts", "hosts"), ("vms_per_host", "vms_per_host"),
-                      ("service_down_time", "service_down_time"), ("seed", "seed")):
+                      ("service_down_time", "service_down_time"), ("seed", "seed"),
+                      ("report_interval", "report_interval")):
         if getattr(args, flag) is not None:
             overrides[key] = getattr(args, flag)
     if args.scenario is not None:
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     sim = Simulator(build_scenario(args), transport_url=args.transport_url, bind=args.bind,
                     ports={n: getattr(args, f"{n}_port") for n in
-                           ("identity", "compute", "image", "control")},
+                           ("identity", "compute", "image", "placement", "control")},
                     threads=args.threads)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -28,11 +28,14 @@ class Inventory:
     min_unit: int = 1
     step_size: int = 1
     max_unit: int = 0  # 0: total
+    # What may be allocated: (total - reserved) x allocation_ratio, as Placement. Computed
+    # once: candidates over a thousand providers read it three times each.
+    capacity: int = field(init=False)
+    limit: int = field(init=False)  # the largest single allocation (max_unit)
 
-    @property
-    def capacity(self) -> int:
-        """What may be allocated: (total - reserved) x allocation_ratio, as Placement."""
-        return int((self.total - self.reserved) * self.allocation_ratio)
+    def __post_init__(self) -> None:
+        self.capacity = int((self.total - self.reserved) * self.allocation_ratio)
+        self.limit = self.max_unit or self.total
 
     def view(self) -> dict[str, int | float]:
         """Placement's JSON for this inventory."""
@@ -58,7 +61,7 @@ class Provider:
             if amount == 0:
                 continue
             inv = self.inventories.get(rc)
-            if inv is None or amount < inv.min_unit or amount > (inv.max_unit or inv.total):
+            if inv is None or amount < inv.min_unit or amount > inv.limit:
                 return False
             if self.used[index] + amount > inv.capacity:
                 return False

@@ -1,4 +1,4 @@
-"""Assemble the simulator: the cloud, workers, notifier, the four WSGI apps and servers.
+"""Assemble the simulator: the cloud, workers, notifier, the five WSGI apps and servers.
 
 Usage::
 
@@ -19,6 +19,7 @@ from simulator.api.control import ControlApp
 from simulator.api.glance import GlanceApp
 from simulator.api.keystone import KeystoneApp
 from simulator.api.nova import NovaApp
+from simulator.api.placement import PlacementApp
 from simulator.api.servers import ServersAPI
 from simulator.api.wsgi import LoggedApp, Router
 from simulator.builder import build_cloud
@@ -71,6 +72,8 @@ class Simulator:
             "compute": LoggedApp(NovaApp(self.identity, self.dice, router), "compute",
                                  self.requests),
             "image": LoggedApp(GlanceApp(self.cloud, self.identity), "image", self.requests),
+            "placement": LoggedApp(PlacementApp(self.cloud, self.identity), "placement",
+                                   self.requests),
             "control": ControlApp(self),
         }
         self._bind = bind
@@ -89,14 +92,17 @@ class Simulator:
         self.identity.add_endpoint("identity", "keystone", urls["auth_url"])
         self.identity.add_endpoint("compute", "nova", urls["compute"])
         self.identity.add_endpoint("image", "glance", urls["image"])
+        self.identity.add_endpoint("placement", "placement", urls["placement"])
 
     def urls(self) -> dict[str, str]:
-        """auth_url (Keystone v3), compute (Nova /v2.1), image (Glance), control."""
+        """auth_url (Keystone v3), compute (Nova /v2.1), image (Glance), placement,
+        control."""
         base = {name: f"http://{self._bind}:{server.port}"
                 for name, server in self.servers.items()}
         return {"auth_url": f"{base['identity']}/v3", "identity": base["identity"],
                 "compute": f"{base['compute']}/v2.1", "compute_root": base["compute"],
-                "image": base["image"], "control": base["control"]}
+                "image": base["image"], "placement": base["placement"],
+                "control": base["control"]}
 
     def idle(self) -> bool:
         """No evacuation or power change pending and every notification handed over."""
