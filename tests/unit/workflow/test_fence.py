@@ -168,3 +168,11 @@ def test_a_bad_policy_value_is_a_warning_not_an_abort(use: Callable[..., FakeNov
     assert result["fenced"]
     result = FenceAction("i", "c1", failure_time=FAILED).run(CTX)
     assert any("require_down_for=soon" in w for w in result["policy_warnings"])
+
+
+def test_a_rerun_after_the_host_came_back_does_not_reuse_old_evidence(
+        use: Callable[..., FakeNova]) -> None:
+    use(state="up")
+    result = FenceAction("i", "c1", fencing_evidence=pacemaker(), failure_time=FAILED,
+                         attempt=2).run(CTX)
+    assert result["outcome"] == "refused" and "up again" in result["reason"]

@@ -2,7 +2,7 @@
 
 Event types (topic ``host_recovery_events``, driver messagingv2)::
 
-    host_recovery.incident.held | start | end | error
+    host_recovery.incident.held | start | end | error | given_back
     host_recovery.instance.evacuated | failed | skipped
 
 Samples of every payload are in ``samples/<event_type>.json`` (kept equal to these builders
@@ -17,7 +17,7 @@ __all__ = ["PAYLOAD_VERSION", "incident", "instance"]
 
 PAYLOAD_VERSION = "1.0"
 
-INCIDENT_EVENTS = ("held", "start", "end", "error")
+INCIDENT_EVENTS = ("held", "start", "end", "error", "given_back")
 INSTANCE_EVENTS = ("evacuated", "failed", "skipped")
 
 
@@ -26,7 +26,8 @@ def incident(event: str, incident_id: str, host: str, attempt: int, execution_id
     """(event_type, payload) of ``host_recovery.incident.<event>``.
 
     ``details`` by event: held → reason, rank; start → planned, skipped, microversion,
-    on_shared_storage; end → outcome, reason, summary; error → outcome, reason.
+    on_shared_storage; end → outcome, reason, summary, evidence; error → outcome, reason;
+    given_back (our force-down cleared after the incident) → reason.
     """
     if event not in INCIDENT_EVENTS:
         raise ValueError(f"unknown incident event {event!r}")

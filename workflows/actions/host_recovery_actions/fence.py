@@ -43,13 +43,14 @@ class FenceAction(Action):
     def __init__(self, incident_id: str, host: str, fencing_confirmed: bool = False,
                  fencing_evidence: dict[str, Any] | None = None,
                  failure_time: str | None = None,
-                 approval: dict[str, Any] | None = None) -> None:
+                 approval: dict[str, Any] | None = None, attempt: int = 1) -> None:
         self.incident_id = incident_id
         self.host = host
         self.fencing_confirmed = bool(fencing_confirmed)
         self.fencing_evidence = fencing_evidence
         self.failure_time = failure_time
         self.approval = approval or {}
+        self.attempt = int(attempt or 1)
         self.execution_id: str | None = None
         self.used: Any = None            # the evidence record used, or UNFENCED
         self.rejected: list[str] = []    # why each other record proved nothing
@@ -118,13 +119,14 @@ class FenceAction(Action):
                   ) -> tuple[evidence.Evidence | None, list[str]]:
         """The freshest acceptable record, and why the others were rejected."""
         records, rejected = self._candidates()
-        held = bool(self.approval.get("approved"))
+        # after a hold or for an operator's re-run, time has passed since the proof
+        late = bool(self.approval.get("approved")) or self.attempt > 1
         usable = []
         for record in records:
             problem = evidence.staleness(record, self.host, self.incident_id,
                                          self.failure_time, rt.conf.recovery.fencing_clock_skew)
-            if problem is None and held and record["kind"] != "operator" and _is_up(service):
-                # the hold outlived the proof: the host runs nova-compute again
+            if problem is None and late and record["kind"] != "operator" and _is_up(service):
+                # the wait outlived the proof: the host runs nova-compute again
                 problem = (f"{record['kind']} evidence of {record['completed_at']} is stale: "
                            f"nova-compute on {self.host} is up again")
             if problem is None and record["kind"] == "nova_force_down" and \
@@ -143,8 +145,10 @@ class FenceAction(Action):
         if service.get("forced_down"):
             return self._result(_brief(service), f"proven dead ({what}); service was already "
                                 "forced down", None)
-        rt.nova.force_down(service)
-        after = (rt.nova.compute_services(self.host) or [dict(service, forced_down=True)])[0]
+        # the write's answer carries updated_at: the re-check's baseline (source_check)
+        after = rt.nova.force_down(service)
+        if not isinstance(after, dict) or not after.get("updated_at"):
+            after = (rt.nova.compute_services(self.host) or [dict(service, forced_down=True)])[0]
         self._log(logging.WARNING, "nova-compute forced down, proven dead by %s", what)
         return self._result(_brief(after), f"service forced down (proven dead: {what})", None,
                             forced=True)

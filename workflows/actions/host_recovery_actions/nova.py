@@ -118,6 +118,15 @@ class NovaFacade:
         found = self.compute_services(service["host"])
         return found[0] if found else dict(service, forced_down=True)
 
+    def unforce_down(self, service: dict[str, Any]) -> None:
+        """Clear forced_down (give the host back); Nova refuses (400) while 'done'
+        evacuation migrations of the host exist."""
+        if self.at_least("2.53"):
+            _call(lambda: self._nova.services.force_down(service["id"], False))
+        else:
+            _call(lambda: self._nova.services.force_down(service["host"], "nova-compute",
+                                                         False))
+
     def aggregates(self) -> list[dict[str, Any]]:
         """All host aggregates with hosts and metadata."""
         return _call(lambda: [_dict(a) for a in self._nova.aggregates.list()])
