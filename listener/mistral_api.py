@@ -1,67 +1,56 @@
-"""A narrow facade over Mistral's v2 REST API: one method per call, errors translated here.
+"""The listener's one Mistral facade: python-mistralclient behind a keystoneauth adapter.
 
-Built on a keystoneauth Adapter (Keystone, or ``auth_type = none`` plus an endpoint)::
+::
 
-    api = MistralAPI.from_conf(conf)
-    execution = api.start_execution(incident_id, WORKFLOW_NAME, workflow_input)
+    api = MistralAPI.from_conf(conf)            # or MistralAPI.from_url(url) without auth
+    execution = api.start_execution(incident_id, contract.RECOVER_HOST, workflow_input)
+    waits = api.list_action_executions(contract.WAIT_EVACUATION, fields=["id", "input"])
 
-python-mistralclient cannot create an execution with a chosen id (field notes), hence raw
-calls; JSON fields Mistral serves as strings (input, output, params) are decoded here.
+Workflows, executions, tasks and action executions go through python-mistralclient (its
+session is our [mistral] keystoneauth adapter, so auth, endpoint and timeouts come from the
+config). One raw keystoneauth call remains: creating an execution with a chosen id, because
+mistralclient 6.3's ``executions.create(..., id=X)`` puts the id into ``params`` and Mistral
+generates a random one (field notes); the id is what makes a duplicate host-down a no-op.
+Lists are read page by page (``marker``/``limit``) to the end unless a limit is given. Errors
+are the contract's family (notifications/contract.py); JSON fields Mistral serves as text
+(input, output, params, published) are decoded here.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ks_session
+from mistralclient.api import base as mc_base
+from mistralclient.api.v2 import client as mc_client
 from oslo_config import cfg
+
+from notifications.contract import (
+    ActionAlreadyCompleted,
+    MistralError,
+    MistralNotFound,
+    MistralRejected,
+    MistralUnavailable,
+    error_for,
+)
 
 __all__ = ["ActionAlreadyCompleted", "MistralAPI", "MistralError", "MistralNotFound",
            "MistralRejected", "MistralUnavailable"]
 
-_JSON_FIELDS = ("input", "output", "params")
+_JSON_FIELDS = ("input", "output", "params", "published")
+PAGE_SIZE = 1000
+_T = TypeVar("_T")
 
 
-class MistralError(RuntimeError):
-    """Mistral could not do what was asked."""
-
-
-class MistralUnavailable(MistralError):
-    """Transient: Mistral (or Keystone) unreachable, timing out or answering 5xx."""
-
-
-class MistralNotFound(MistralError):
-    """404: the execution, workflow or action execution does not exist."""
-
-
-class MistralRejected(MistralError):
-    """4xx other than 404: the request itself is wrong (bad input, unknown action...)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"HTTP {status}: {message}")
-        self.status = status
-
-
-class ActionAlreadyCompleted(MistralError):
-    """The async action execution was already completed (one of several PUTs won)."""
-
-
-def _fault(exc: ks_exc.HttpError) -> str:
-    response = getattr(exc, "response", None)
-    if response is not None:
-        try:
-            return str(response.json().get("faultstring", response.text))
-        except ValueError:
-            return str(response.text)[:500]
-    return str(exc)
-
-
-def _decode(resource: dict[str, Any]) -> dict[str, Any]:
-    out = dict(resource)
+def _decode(resource: Any) -> dict[str, Any]:
+    out = dict(resource.to_dict() if hasattr(resource, "to_dict") else resource)
     for name in _JSON_FIELDS:
         value = out.get(name)
         if isinstance(value, str):
@@ -72,19 +61,34 @@ def _decode(resource: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _fault(exc: ks_exc.HttpError) -> str:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return str(exc)
+    try:
+        return str(response.json().get("faultstring", response.text))
+    except ValueError:
+        return str(response.text)[:500]
+
+
 class MistralAPI:
-    """Mistral's v2 API through a keystoneauth adapter (thread-safe: requests session)."""
+    """Mistral's v2 API (thread-safe: one requests session behind the adapter)."""
 
     def __init__(self, adapter: ks_adapter.Adapter) -> None:
         self._adapter = adapter
+        self._client: Any = None
+        self._lock = threading.Lock()
 
     @classmethod
-    def from_conf(cls, conf: cfg.ConfigOpts, group: str = "mistral") -> MistralAPI:
+    def from_conf(cls, conf: cfg.ConfigOpts, group: str = "mistral",
+                  timeout: float | None = None) -> MistralAPI:
+        """From the [mistral] options; ``timeout`` overrides the session's."""
         auth = ks_loading.load_auth_from_conf_options(conf, group)
         session = ks_loading.load_session_from_conf_options(conf, group, auth=auth)
-        adapter = ks_loading.load_adapter_from_conf_options(conf, group, session=session,
-                                                           auth=auth)
-        return cls(adapter)
+        if timeout is not None:
+            session.timeout = timeout
+        return cls(ks_loading.load_adapter_from_conf_options(conf, group, session=session,
+                                                             auth=auth))
 
     @classmethod
     def from_url(cls, url: str, timeout: float = 30.0) -> MistralAPI:
@@ -93,49 +97,57 @@ class MistralAPI:
         return cls(ks_adapter.Adapter(session, endpoint_override=url.rstrip("/")))
 
     def endpoint(self) -> str:
-        """The v2 API URL this facade talks to (from the catalog or endpoint_override)."""
-        return str(self._adapter.get_endpoint()).rstrip("/")
-
-    def auth_headers(self) -> dict[str, str]:
-        """Headers authenticating a raw request (none when Mistral runs without auth)."""
-        token = self._adapter.get_token() if self._adapter.auth else None
-        return {"X-Auth-Token": token} if token else {}
+        """The v2 API URL (from the catalog or endpoint_override)."""
+        return str(self._guard(self._adapter.get_endpoint)).rstrip("/")
 
     # -- executions -------------------------------------------------------------------------
     def start_execution(self, execution_id: str, workflow: str,
                         workflow_input: dict[str, Any]) -> dict[str, Any]:
-        """POST /executions with our id; for a known id Mistral returns the original one."""
-        return _decode(self._call("POST", "/executions", json={
-            "id": execution_id, "workflow_name": workflow, "input": workflow_input}))
+        """POST /executions with our id (raw: see the module docstring); for a known id
+        Mistral returns the original execution."""
+        try:
+            resp = self._adapter.post("/executions", json={
+                "id": execution_id, "workflow_name": workflow, "input": workflow_input})
+        except ks_exc.HttpError as exc:
+            raise error_for(int(exc.http_status or 0), _fault(exc)) from exc
+        except ks_exc.ClientException as exc:
+            raise MistralUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return _decode(resp.json())
 
     def get_execution(self, execution_id: str) -> dict[str, Any]:
-        return _decode(self._call("GET", f"/executions/{execution_id}"))
+        return _decode(self._call(lambda c: c.executions.get(execution_id)))
 
-    def list_executions(self, **filters: str) -> list[dict[str, Any]]:
-        body = self._call("GET", "/executions", params=filters)
-        return [_decode(e) for e in body.get("executions", [])]
+    def list_executions(self, fields: Sequence[str] | None = None, limit: int | str | None = None,
+                        **filters: str) -> list[dict[str, Any]]:
+        """Executions matching ``filters`` (workflow_name, state, include_output...)."""
+        return self._list(lambda c, **page: c.executions.list(**page, **filters),
+                          fields, limit)
+
+    def list_tasks(self, fields: Sequence[str] | None = None,
+                   **filters: str) -> list[dict[str, Any]]:
+        """Task executions matching ``filters`` (workflow_execution_id, name, state...)."""
+        return self._list(lambda c, **page: c.tasks.list(**page, **filters), fields, None)
 
     # -- action executions ------------------------------------------------------------------
-    def list_action_executions(self, name: str, state: str = "RUNNING") -> list[dict[str, Any]]:
-        body = self._call("GET", "/action_executions", params={"name": name, "state": state})
-        return [_decode(a) for a in body.get("action_executions", [])]
+    def list_action_executions(self, name: str, state: str | None = "RUNNING",
+                               fields: Sequence[str] | None = None,
+                               **filters: str) -> list[dict[str, Any]]:
+        """Action executions named ``name`` (in ``state`` unless None) matching ``filters``."""
+        if state:
+            filters["state"] = state
+        return self._list(lambda c, **page: c.action_executions.list(
+            **page, name=name, **filters), fields, None)
 
     def complete_action(self, action_execution_id: str, output: dict[str, Any],
                         state: str = "SUCCESS") -> dict[str, Any]:
-        """PUT the result of an async action; ActionAlreadyCompleted if another PUT won."""
-        try:
-            return _decode(self._call("PUT", f"/action_executions/{action_execution_id}",
-                                      json={"state": state, "output": output}))
-        except MistralUnavailable as exc:
-            if "already completed" in str(exc):
-                raise ActionAlreadyCompleted(str(exc)) from exc
-            raise
+        """Complete an async action; ActionAlreadyCompleted if another PUT won."""
+        return _decode(self._call(lambda c: c.action_executions.update(
+            action_execution_id, state=state, output=output)))
 
     def run_action(self, name: str, action_input: dict[str, Any] | None = None) -> Any:
         """Run an ad-hoc action synchronously (not stored) and return its result."""
-        body = _decode(self._call("POST", "/action_executions", json={
-            "name": name, "input": action_input or {},
-            "params": {"run_sync": True, "save_result": False}}))
+        body = _decode(self._call(lambda c: c.action_executions.create(
+            name, action_input or {}, run_sync=True, save_result=False)))
         if body.get("state") != "SUCCESS":
             raise MistralError(f"action {name} ended {body.get('state')}: "
                                f"{body.get('state_info')}")
@@ -144,32 +156,56 @@ class MistralAPI:
 
     # -- workflows --------------------------------------------------------------------------
     def get_workflow(self, name: str) -> dict[str, Any]:
-        return self._call("GET", f"/workflows/{name}")
+        return _decode(self._call(lambda c: c.workflows.get(name)))
 
     def create_workflows(self, definition: str) -> list[dict[str, Any]]:
-        body = self._call("POST", "/workflows", data=definition.encode("utf-8"),
-                          headers={"Content-Type": "text/plain"})
-        return list(body.get("workflows", []))
+        # bytes: requests would encode a str body as latin-1
+        return [_decode(w) for w in self._call(
+            lambda c: c.workflows.create(definition.encode("utf-8")))]
 
     def update_workflows(self, definition: str) -> list[dict[str, Any]]:
-        body = self._call("PUT", "/workflows", data=definition.encode("utf-8"),
-                          headers={"Content-Type": "text/plain"})
-        return list(body.get("workflows", []))
+        return [_decode(w) for w in self._call(
+            lambda c: c.workflows.update(definition.encode("utf-8")))]
 
     # -- internals --------------------------------------------------------------------------
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _list(self, page: Callable[..., list[Any]], fields: Sequence[str] | None,
+              limit: int | str | None) -> list[dict[str, Any]]:
+        """Every row (marker/limit pages by id), or at most ``limit`` rows."""
+        wanted = list(fields) if fields else None
+        if wanted is not None and "id" not in wanted:
+            wanted.insert(0, "id")  # the marker of the next page
+        size = int(limit) if limit else PAGE_SIZE
+        rows: list[dict[str, Any]] = []
+        marker = ""
+        while True:
+            got = [_decode(r) for r in self._call(
+                functools.partial(page, marker=marker, limit=size, fields=wanted))]
+            rows.extend(got)
+            if limit or len(got) < size:
+                return rows
+            marker = str(got[-1]["id"])
+
+    def _call(self, call: Callable[[Any], _T]) -> _T:
+        client = self._mistralclient()
         try:
-            resp = self._adapter.request(path, method, **kwargs)
-        except ks_exc.NotFound as exc:
-            raise MistralNotFound(_fault(exc)) from exc
-        except ks_exc.HttpError as exc:
-            status = int(exc.http_status or 0)
-            if status >= 500 or status in (408, 429):
-                raise MistralUnavailable(f"HTTP {status}: {_fault(exc)}") from exc
-            raise MistralRejected(status, _fault(exc)) from exc
+            return call(client)
+        except mc_base.APIException as exc:
+            raise error_for(int(exc.error_code or 0), str(exc.error_message)) from exc
         except ks_exc.ClientException as exc:  # connect failures, timeouts, Keystone down
             raise MistralUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if not resp.content:
-            return {}
-        result: dict[str, Any] = resp.json()
-        return result
+
+    def _mistralclient(self) -> Any:
+        """Built on first use: finding the endpoint may need Keystone."""
+        with self._lock:
+            if self._client is None:
+                url = self.endpoint()
+                self._client = mc_client.Client(mistral_url=url, session=self._adapter,
+                                                enforce_raw_definitions=True)
+            return self._client
+
+    @staticmethod
+    def _guard(call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except ks_exc.ClientException as exc:  # connect failures, timeouts, Keystone down
+            raise MistralUnavailable(f"{type(exc).__name__}: {exc}") from exc

@@ -5,8 +5,11 @@
     conf = prepare_service(argv)          # fresh ConfigOpts, every group, logging
     ListenerService(conf).run()           # blocks until SIGTERM/SIGINT
 
-On SIGTERM it stops consuming, lets in-flight host-downs finish (a handler in backoff
-requeues at once), then exits; unacked messages go to the other listeners.
+Two paths, wired the same way (start, stop, wait): host-downs to recoveries
+(listener/host_down/) and Nova's notifications to confirmed evacuations (listener/nova/,
+behind [nova_notifications] enabled); plus the metrics exporter. On SIGTERM it stops
+consuming, lets in-flight host-downs finish (a handler in backoff requeues at once), then
+exits; unacked messages go to the other listeners.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import signal
 import threading
 from collections.abc import Sequence
 from types import FrameType
-from typing import Any
 
 import prometheus_client
 import tenacity
@@ -24,19 +26,17 @@ from oslo_log import log as logging
 
 import listener.conf
 from listener import status, workflow_check
-from listener.dead_letter import DeadLetters
-from listener.host_down_endpoint import HostDownEndpoint
+from listener.host_down import DeadLetters, HostDownListener
 from listener.metrics import Exporter, Metrics, StatusRefresher, start_exporter
-from listener.mistral_api import MistralAPI, MistralUnavailable
-from listener.nova.service import NovaEventListener
-from listener.recovery_starter import RecoveryStarter
+from listener.mistral_api import MistralAPI
+from listener.nova import NovaEventListener
 from notifications import conf as notifications_conf
-from notifications import host_down, messaging
-from workflows import WORKFLOW_NAME
+from notifications import messaging
+from notifications.contract import MistralUnavailable
 
 LOG = logging.getLogger(__name__)
 
-__all__ = ["PROJECT", "WORKFLOW_NAME", "ListenerService", "StartupError", "prepare_service"]
+__all__ = ["PROJECT", "ListenerService", "StartupError", "prepare_service"]
 
 PROJECT = "host-recovery"
 
@@ -63,7 +63,7 @@ def prepare_service(argv: Sequence[str] | None = None,
 
 
 class ListenerService:
-    """Owns the host-down listener, the Nova-event listener and the metrics exporter.
+    """Owns the host-down path, the Nova path and the metrics exporter.
 
     Collaborators can be injected (tests).
     """
@@ -76,9 +76,7 @@ class ListenerService:
         self.metrics = Metrics(prometheus_client.CollectorRegistry())
         self.stopping = threading.Event()
         self._shutdown = threading.Event()
-        self._transport: Any = None
-        self._listener: Any = None
-        self._nova: NovaEventListener | None = None
+        self._paths: list[HostDownListener | NovaEventListener] = []
         self._exporter: Exporter | None = None
         self._refresher: StatusRefresher | None = None
 
@@ -104,33 +102,23 @@ class ListenerService:
         if problems:
             raise StartupError("; ".join(problems))
 
+    def paths(self) -> list[HostDownListener | NovaEventListener]:
+        """The consuming paths this configuration enables, host-downs first."""
+        conf = self.conf
+        paths: list[HostDownListener | NovaEventListener] = [HostDownListener(
+            conf, self.mistral, self.dead_letters, metrics=self.metrics,
+            stopping=self.stopping)]
+        if conf.nova_notifications.enabled:
+            # a facade of its own: [nova_notifications] http_timeout bounds each lookup
+            paths.append(NovaEventListener(conf, MistralAPI.from_conf(
+                conf, timeout=conf.nova_notifications.http_timeout), metrics=self.metrics))
+        return paths
+
     def start(self) -> None:
         self.check_workflow()
-        conf = self.conf
-        starter = RecoveryStarter(
-            self.mistral, self.dead_letters,
-            lambda payload: host_down.parse_with_conf(payload, conf),
-            workflow=WORKFLOW_NAME, event_type=conf.host_down.event_type,
-            retry_window=conf.listener.retry_window,
-            retry_initial_delay=conf.listener.retry_initial_delay,
-            retry_max_delay=conf.listener.retry_max_delay, stopping=self.stopping,
-            metrics=self.metrics)
-        self._transport = messaging.notification_transport(conf)
-        target = messaging.target(conf.host_down.topic, conf.host_down.exchange)
-        # pool=None: every listener consumes the topic's own queue (competing consumers)
-        self._listener = messaging.notification_listener(
-            self._transport, [target], [HostDownEndpoint(starter)], pool=None,
-            allow_requeue=True)
-        self._listener.start()
-        LOG.info("Listener %s consuming host-downs from queue %s.info in exchange %s "
-                 "(prefetch %s, retry window %s s)", conf.listener.name,
-                 conf.host_down.topic, conf.host_down.exchange,
-                 conf.oslo_messaging_rabbit.rabbit_qos_prefetch_count,
-                 conf.listener.retry_window)
-        self._start_observers()
-
-    def _start_observers(self) -> None:
-        """Nova confirmations and metrics: optional, each behind its own [group] enabled."""
+        self._paths = self.paths()
+        for path in self._paths:
+            path.start()
         conf = self.conf
         if conf.metrics.enabled:
             self._exporter = start_exporter(self.metrics.registry, conf.metrics.host,
@@ -141,32 +129,23 @@ class ListenerService:
                 lambda: [(i.incident_id, i.state) for i in status.collect(mistral)],
                 conf.metrics.status_interval)
             self._refresher.start()
-        if conf.nova_notifications.enabled:
-            self._nova = NovaEventListener(conf, mistral_url=self.mistral.endpoint(),
-                                           metrics=self.metrics,
-                                           headers=self.mistral.auth_headers)
-            self._nova.start()
 
     # -- shutdown ---------------------------------------------------------------------------
     def stop(self) -> None:
-        """Stop consuming, let in-flight messages finish (bounded), release the transport."""
+        """Stop consuming, let in-flight messages finish (bounded), release the transports."""
         LOG.info("Listener %s stopping: no new host-downs, finishing in-flight ones",
                  self.conf.listener.name)
         self.stopping.set()
-        if self._nova is not None:
-            self._nova.stop()
-        if self._listener is not None:
-            self._listener.stop()
-            waiter = threading.Thread(target=self._wait_in_flight, daemon=True)
-            waiter.start()
-            waiter.join(self.conf.listener.graceful_shutdown_timeout)
-            if waiter.is_alive():
-                LOG.warning("In-flight host-downs did not finish within %s s; they stay "
-                            "unacked and go to another listener",
-                            self.conf.listener.graceful_shutdown_timeout)
-                return
-        if self._transport is not None:
-            self._transport.cleanup()
+        for path in self._paths:
+            path.stop()
+        waiter = threading.Thread(target=self._wait_in_flight, daemon=True)
+        waiter.start()
+        waiter.join(self.conf.listener.graceful_shutdown_timeout)
+        if waiter.is_alive():
+            LOG.warning("In-flight host-downs did not finish within %s s; they stay "
+                        "unacked and go to another listener",
+                        self.conf.listener.graceful_shutdown_timeout)
+            return
         if self._refresher is not None:
             self._refresher.stop()
         if self._exporter is not None:
@@ -174,10 +153,8 @@ class ListenerService:
         LOG.info("Listener %s stopped", self.conf.listener.name)
 
     def _wait_in_flight(self) -> None:
-        if self._listener is not None:
-            self._listener.wait()
-        if self._nova is not None:
-            self._nova.wait()
+        for path in self._paths:
+            path.wait()
 
     def request_shutdown(self, signum: int = signal.SIGTERM,
                          frame: FrameType | None = None) -> None:

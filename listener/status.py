@@ -1,9 +1,9 @@
-"""``host-recovery status [--host H] [--incident I] [--json] [--watch]``: incidents and VMs.
+"""Incidents and their VMs as Mistral holds them (the ``status`` command, the metrics, the demo).
 
 Everything is read from Mistral (docs/design.md §3: no store of our own). An incident is an
-execution of ``host_recovery.recover_host``; it is *held* while its ``await_approval`` action
-runs; per-VM rows come from the finished output or, while it runs, from its
-``host_recovery.recover_instance`` sub-executions::
+execution of contract.RECOVER_HOST; it is *held* while its AWAIT_APPROVAL action runs;
+per-VM rows come from the finished output or, while it runs, from its RECOVER_INSTANCE
+sub-executions::
 
     incidents = collect(MistralAPI.from_conf(conf), host="compute-3")
     print(render_table(incidents))        # or json.dumps([i.as_dict() for i in incidents])
@@ -11,19 +11,16 @@ runs; per-VM rows come from the finished output or, while it runs, from its
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
-import sys
-import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol
 
-__all__ = ["Incident", "VmRow", "collect", "progress_bar", "register", "render_table", "run"]
+from notifications.contract import AWAIT_APPROVAL, RECOVER_HOST, RECOVER_INSTANCE, TASK_PLAN
 
-RECOVER_HOST = "host_recovery.recover_host"
-RECOVER_INSTANCE = "host_recovery.recover_instance"
-AWAIT_APPROVAL = "host_recovery.await_approval"
+__all__ = ["AWAIT_APPROVAL", "RECOVER_HOST", "RECOVER_INSTANCE", "Incident", "MistralReads",
+           "VmRow", "collect", "progress_bar", "render_table"]
+
 # the workflow's report outcomes -> the five states operators see
 _OUTCOMES = {"done": "done", "failed": "failed", "refused": "failed", "skipped": "skipped",
              "discarded": "skipped"}
@@ -139,13 +136,13 @@ def _incident(api: MistralReads, ex: dict[str, Any], held: set[str]) -> Incident
 def _planned(api: MistralReads, execution_id: str) -> list[dict[str, Any]]:
     """VMs the plan task chose (with-items creates sub-executions only as items start).
 
-    Needs ``list_tasks(**filters)`` (decoded ``published``) on the facade; without it the
-    rows and the progress bar cover the VMs started so far.
+    Uses ``list_tasks(**filters)`` (decoded ``published``) when the reader has it; without
+    it the rows and the progress bar cover the VMs started so far.
     """
     list_tasks = getattr(api, "list_tasks", None)
     if list_tasks is None:
         return []
-    for task in list_tasks(workflow_execution_id=execution_id, name="plan"):
+    for task in list_tasks(workflow_execution_id=execution_id, name=TASK_PLAN):
         published = task.get("published")
         if isinstance(published, str):
             published = json.loads(published or "{}")
@@ -199,53 +196,3 @@ def render_table(incidents: list[Incident], bars: bool = False) -> str:
                 f"{vm.original_state or '-'} -> {vm.final_state or '-'}  "
                 f"attempts {vm.attempts}  {seconds}" + (f"  {vm.reason}" if vm.reason else ""))
     return "\n".join(lines)
-
-
-def watch(api: MistralReads, host: str | None, incident: str | None, out: TextIO,
-          interval: float = 1.0, timeout: float | None = None) -> list[Incident]:
-    """Redraw until nothing matching runs (or ``timeout``); returns the last view."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        incidents = collect(api, host, incident)
-        if out.isatty():
-            out.write("\x1b[H\x1b[J")  # redraw in place on a terminal, append otherwise
-        out.write(render_table(incidents, bars=True) + "\n")
-        out.flush()
-        if not any(i.state == "running" for i in incidents):
-            return incidents
-        if deadline is not None and time.monotonic() > deadline:
-            return incidents
-        time.sleep(interval)  # polling Mistral is the only way to observe executions
-
-
-def register(subparsers: Any) -> None:
-    """Add ``status`` to the operator CLI (listener/cmd/operator.py COMMANDS)."""
-    parser = subparsers.add_parser("status", help="incidents and their VMs")
-    parser.add_argument("--host", help="only incidents of this compute host")
-    parser.add_argument("--incident", help="only this incident id")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--watch", action="store_true",
-                        help="live progress until no matching recovery runs")
-    parser.add_argument("--interval", type=float, default=1.0, help="--watch refresh (s)")
-    parser.set_defaults(func=run)
-
-
-def run(conf: Any, args: argparse.Namespace, api: MistralReads | None = None,
-        out: TextIO = sys.stdout) -> int:
-    """The subcommand: 0 on success, 1 if Mistral cannot be read."""
-    from listener.mistral_api import MistralAPI, MistralError
-
-    try:
-        reader = api or MistralAPI.from_conf(conf)
-        if args.watch and not args.json:
-            watch(reader, args.host, args.incident, out, args.interval)
-            return 0
-        incidents = collect(reader, args.host, args.incident)
-    except MistralError as exc:
-        print(f"failed: {exc}", file=out)
-        return 1
-    if args.json:
-        out.write(json.dumps([i.as_dict() for i in incidents], indent=2, sort_keys=True) + "\n")
-    else:
-        out.write(render_table(incidents) + "\n")
-    return 0

@@ -20,12 +20,13 @@ import yaml
 from oslo_config import cfg
 
 import workflows
-from listener.mistral_api import MistralAPI, MistralNotFound, MistralRejected
+from listener.mistral_api import MistralAPI
+from notifications.contract import VERSION, MistralNotFound, MistralRejected
 
 __all__ = ["PACK_ACTION", "Expected", "WorkflowProblem", "check", "check_pack",
            "expected_definition", "sync"]
 
-PACK_ACTION = "host_recovery.version"
+PACK_ACTION = VERSION
 
 
 class WorkflowProblem(RuntimeError):

@@ -8,10 +8,13 @@ Usage::
 
 from importlib import resources
 
+from notifications.contract import RECOVER_HOST, RECOVER_INSTANCE
+
 __all__ = ["INSTANCE_WORKFLOW_NAME", "REQUIRED_PACK_VERSION", "WORKFLOW_NAME", "definition"]
 
-WORKFLOW_NAME = "host_recovery.recover_host"
-INSTANCE_WORKFLOW_NAME = "host_recovery.recover_instance"
+# the names live in the workflow contract (notifications/contract.py)
+WORKFLOW_NAME = RECOVER_HOST
+INSTANCE_WORKFLOW_NAME = RECOVER_INSTANCE
 # Must equal host_recovery_actions.PACK_VERSION (the action interfaces this YAML calls).
 REQUIRED_PACK_VERSION = "3"
 

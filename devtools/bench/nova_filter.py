@@ -30,7 +30,7 @@ from kombu.messaging import Producer
 from oslo_config import cfg
 
 from harness.rabbit import RabbitBroker
-from listener import nova_conf
+from listener.conf import nova_notifications as nova_conf
 from listener.metrics import Metrics
 from listener.nova import NovaEndpoint, NovaEventListener
 from listener.nova.confirmer import Outcome

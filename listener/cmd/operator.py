@@ -6,8 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from listener import service, status
-from listener.operator import decisions, health, rerun, workflow
+from listener import service
+from listener.operator import decisions, health, rerun, status, workflow
 
 #: Each module adds its subcommands (``register(subparsers)``).
 COMMANDS = (workflow, health, decisions, rerun, status)

@@ -2,10 +2,9 @@
 
 from oslo_config import cfg
 
-from listener import nova_conf
-from listener.conf import listener, mistral
+from listener.conf import listener, metrics, mistral, nova_notifications
 
-_MODULES = (listener, mistral, nova_conf)
+_MODULES = (listener, mistral, nova_notifications, metrics)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -13,13 +13,14 @@ import enum
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 import tenacity
 from oslo_log import log as logging
 
 from listener.metrics import Metrics
-from listener.nova.waits import Completion, MistralUnavailable, MistralWaits, Wait
+from listener.nova.waits import Completion, MistralWaits, Wait
+from notifications import contract
+from notifications.contract import MistralUnavailable, WaitOutput
 from notifications.nova import InstanceEvent
 
 __all__ = ["Confirmer", "Outcome", "ShuttingDown"]
@@ -28,7 +29,6 @@ LOG = logging.getLogger(__name__)
 
 # an event older than its wait's evacuation (minus clock skew) belongs to an earlier attempt
 STALE_SKEW = 1.0
-ENDED_OK = ("active", "stopped")
 
 
 class Outcome(enum.Enum):
@@ -74,17 +74,19 @@ class Confirmer:
     def confirm(self, event: InstanceEvent, sent_at: float | None = None) -> Outcome:
         """Complete the event's wait; retry (bounded) while its wait does not exist yet.
 
-        Raises MistralUnavailable once Mistral stayed unreachable for the retry window (the
-        endpoint then requeues the message).
+        One retry loop for both waits: a missing wait is retried for ``pending_window``, a
+        Mistral outage for ``mistral_retry_window`` (both from the event's first attempt).
+        Raises MistralUnavailable once Mistral stayed unreachable (the endpoint then requeues
+        the message).
         """
-        pending = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(_Pending),
-            wait=tenacity.wait_exponential(multiplier=0.25, max=2.0),
-            stop=(tenacity.stop_after_delay(self.pending_window)
-                  | tenacity.stop_when_event_set(self.stopping)),
-            sleep=self._sleep, reraise=True)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type((_Pending, MistralUnavailable)),
+            wait=self._backoff,
+            stop=tenacity.stop_any(tenacity.stop_when_event_set(self.stopping),
+                                   _WindowOver(self)),
+            sleep=self._sleep, before_sleep=_log_outage, reraise=True)
         try:
-            return pending(self._transient_retry(self._attempt), event, sent_at)
+            outcome: Outcome = retrying(self._attempt, event, sent_at)
         except _Pending:
             if self.stopping.is_set():
                 raise ShuttingDown(event.instance_id) from None
@@ -93,27 +95,21 @@ class Confirmer:
                         "cover it)", event.event_type, event.instance_id,
                         self.pending_window)
             return Outcome.GAVE_UP
+        return outcome
 
-    def _transient_retry(self, func: Callable[..., Outcome]) -> Callable[..., Outcome]:
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(MistralUnavailable),
-            wait=tenacity.wait_exponential(multiplier=0.5, max=30.0),
-            stop=(tenacity.stop_after_delay(self.mistral_retry_window)
-                  | tenacity.stop_when_event_set(self.stopping)),
-            sleep=self._sleep, reraise=True,
-            before_sleep=lambda state: LOG.warning(
-                "Mistral unavailable (%s); retrying", state.outcome and state.outcome.exception()))
-        return lambda *args: retrying(func, *args)
+    def _backoff(self, state: tenacity.RetryCallState) -> float:
+        pending = state.outcome is not None and isinstance(state.outcome.exception(), _Pending)
+        return (_PENDING_BACKOFF if pending else _OUTAGE_BACKOFF)(state)
 
     def _attempt(self, event: InstanceEvent, sent_at: float | None) -> Outcome:
         waits = [w for w in self.waits.running_waits() if w.instance_id == event.instance_id]
         if waits:
             outcomes = [self._complete(event, wait, sent_at) for wait in waits]
             return min(outcomes, key=_PRIORITY.index)
-        executions = self.waits.recovering(event.instance_id)
-        if not executions:
+        recoveries = self.waits.recovering(event.instance_id)
+        if not recoveries:
             return Outcome.UNRELATED
-        if any(self.waits.finished_wait(ex, event.instance_id) for ex in executions):
+        if any(self.waits.finished_wait(r, event.instance_id) for r in recoveries):
             return Outcome.DUPLICATE  # a redelivered or duplicated event after completion
         raise _Pending()
 
@@ -127,7 +123,7 @@ class Confirmer:
         output = self._output(event, wait)
         if output is None:
             return Outcome.NOT_READY
-        result = self.waits.complete(wait.id, output)
+        result = self.waits.complete(wait.id, dict(output))
         LOG.info("Incident %s host %s: wait %s of instance %s %s by %s (result %s, "
                  "destination %s)", wait.incident_id, wait.source_host, wait.id,
                  event.instance_id, result.value, event.event_type, output["result"],
@@ -137,25 +133,23 @@ class Confirmer:
         self._observe(output, wait, sent_at)
         return Outcome.COMPLETED
 
-    def _output(self, event: InstanceEvent, wait: Wait) -> dict[str, Any] | None:
+    def _output(self, event: InstanceEvent, wait: Wait) -> WaitOutput | None:
         """The wait's result, or None if the event does not end this evacuation.
 
-        As the workflow's own check (host_recovery_actions/status.py): evacuated = on another
-        host, ACTIVE or STOPPED. Restoring the original state (starting a VM that Nova >= 2.95
-        left STOPPED) is the workflow's ``restore`` task, which runs after the wait: a wait
-        that held out for ACTIVE would never end.
+        The workflow's own check (host_recovery_actions/status.py) applies the same rule,
+        contract.is_evacuated.
         """
         host = event.dest_host
         state = (event.state or "").lower() or None
         if event.kind == "error":
-            return {"result": "error", "host": host, "vm_state": state,
-                    "fault": event.fault, "via": "notification"}
-        if host is None or host == wait.source_host or state not in ENDED_OK:
+            return WaitOutput(result="error", host=host, vm_state=state, fault=event.fault,
+                              via="notification")
+        if not contract.is_evacuated(host, wait.source_host, state):
             return None
-        return {"result": "evacuated", "host": host, "vm_state": state, "fault": None,
-                "via": "notification"}
+        return WaitOutput(result="evacuated", host=host, vm_state=state, fault=None,
+                          via="notification")
 
-    def _observe(self, output: dict[str, Any], wait: Wait, sent_at: float | None) -> None:
+    def _observe(self, output: WaitOutput, wait: Wait, sent_at: float | None) -> None:
         if self.metrics is None:
             return
         now = self._now()
@@ -166,6 +160,28 @@ class Confirmer:
             self.metrics.time_to_recover.observe(max(0.0, now - wait.accepted_at))
 
 
+class _WindowOver(tenacity.stop.stop_base):
+    """Stop once the window of the last failure's kind (pending or outage) has passed."""
+
+    def __init__(self, confirmer: Confirmer) -> None:
+        self._confirmer = confirmer
+
+    def __call__(self, state: tenacity.RetryCallState) -> bool:
+        pending = state.outcome is not None and isinstance(state.outcome.exception(), _Pending)
+        window = (self._confirmer.pending_window if pending
+                  else self._confirmer.mistral_retry_window)
+        return (state.seconds_since_start or 0.0) >= window
+
+
+def _log_outage(state: tenacity.RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, MistralUnavailable):
+        LOG.warning("Mistral unavailable (%s); retrying", exc)
+
+
+# a wait appears within a second or two; an outage may last minutes
+_PENDING_BACKOFF = tenacity.wait_exponential(multiplier=0.25, max=2.0)
+_OUTAGE_BACKOFF = tenacity.wait_exponential(multiplier=0.5, max=30.0)
 # when several waits match one event (rare), report the most meaningful outcome
 _PRIORITY = [Outcome.COMPLETED, Outcome.DUPLICATE, Outcome.NOT_READY, Outcome.STALE,
              Outcome.UNRELATED, Outcome.GAVE_UP]

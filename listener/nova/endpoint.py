@@ -6,15 +6,14 @@ set lookup, before the payload is touched or Mistral is asked anything.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from oslo_log import log as logging
 
 from listener.metrics import Metrics
 from listener.nova.confirmer import Confirmer, Outcome, ShuttingDown
-from listener.nova.waits import MistralRejected, MistralUnavailable
-from notifications import messaging, nova
+from notifications import contract, messaging, nova
+from notifications.contract import MistralRejected, MistralUnavailable
 
 __all__ = ["NovaEndpoint"]
 
@@ -87,11 +86,4 @@ class NovaEndpoint:
 
 def _epoch(metadata: dict[str, Any] | None) -> float | None:
     """oslo's metadata timestamp ("2025-03-01 12:00:00.123456", UTC) as epoch seconds."""
-    text = (metadata or {}).get("timestamp")
-    if not isinstance(text, str):
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)).timestamp()
+    return contract.accepted_epoch((metadata or {}).get("timestamp"))

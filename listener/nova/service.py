@@ -1,17 +1,16 @@
 """NovaEventListener: the pool listener on Nova's notifications, with start/stop/wait.
 
-    listener = NovaEventListener(conf, mistral_url="http://mistral:8989/v2", metrics=metrics)
-    listener.start()
+    path = NovaEventListener(conf, MistralAPI.from_conf(conf), metrics=metrics)
+    path.start()
     ...
-    listener.stop(); listener.wait()      # in-flight events finish before wait() returns
+    path.stop(); path.wait()      # in-flight events finish before wait() returns
 
-Options come from [nova_notifications] (listener/nova_conf.py); the queue is the pool
+Options come from [nova_notifications] (listener/conf/nova_notifications.py); the queue is the pool
 ``host-recovery-nova`` bound to ``<topic>.info`` and ``<topic>.error`` on exchange ``nova``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from oslo_config import cfg
@@ -20,7 +19,7 @@ from oslo_log import log as logging
 from listener.metrics import Metrics
 from listener.nova.confirmer import Confirmer
 from listener.nova.endpoint import NovaEndpoint
-from listener.nova.waits import MistralWaits
+from listener.nova.waits import MistralWaits, Reads
 from notifications import messaging
 
 __all__ = ["NovaEventListener"]
@@ -31,18 +30,16 @@ LOG = logging.getLogger(__name__)
 class NovaEventListener:
     """Owns one oslo notification listener in our pool; the confirmer can be injected."""
 
-    def __init__(self, conf: cfg.ConfigOpts, mistral_url: str | None = None,
+    def __init__(self, conf: cfg.ConfigOpts, mistral: Reads | None = None,
                  metrics: Metrics | None = None, confirmer: Confirmer | None = None,
-                 headers: Callable[[], dict[str, str]] | None = None,
                  transport: Any = None) -> None:
         opts = conf.nova_notifications
         if confirmer is None:
-            if mistral_url is None:
-                raise ValueError("NovaEventListener needs mistral_url or a confirmer")
-            waits = MistralWaits(mistral_url, wait_action=opts.wait_action,
+            if mistral is None:
+                raise ValueError("NovaEventListener needs a Mistral facade or a confirmer")
+            waits = MistralWaits(mistral, wait_action=opts.wait_action,
                                  instance_workflow=opts.instance_workflow,
-                                 cache_ttl=opts.cache_ttl, timeout=opts.http_timeout,
-                                 headers=headers)
+                                 cache_ttl=opts.cache_ttl)
             confirmer = Confirmer(waits, metrics=metrics,
                                   pending_window=opts.pending_retry_window,
                                   mistral_retry_window=opts.mistral_retry_window)

@@ -13,9 +13,9 @@ from typing import Any
 
 from oslo_config import cfg
 
-from listener.mistral_api import ActionAlreadyCompleted, MistralAPI, MistralError
-
-AWAIT_ACTION = "host_recovery.await_approval"
+from listener.mistral_api import MistralAPI
+from notifications.contract import AWAIT_APPROVAL as AWAIT_ACTION
+from notifications.contract import ActionAlreadyCompleted, MistralError
 
 
 def register(subparsers: Any) -> None:

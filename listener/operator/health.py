@@ -36,7 +36,7 @@ def check_broker(conf: cfg.ConfigOpts, timeout: float) -> str:
 
 
 def check_mistral(api: MistralAPI) -> str:
-    api.list_executions(limit="1")
+    api.list_executions(fields=["id"], limit=1)
     return "API answers"
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 from oslo_config import cfg
 
-from listener import incidents
-from listener.mistral_api import MistralAPI, MistralError, MistralNotFound
-from listener.service import WORKFLOW_NAME
+from listener import attempts
+from listener.mistral_api import MistralAPI
+from notifications.contract import RECOVER_HOST, MistralError, MistralNotFound
 
 IN_PROGRESS = ("IDLE", "RUNNING", "PAUSED")
 RERUNNABLE_OUTCOMES = ("discarded", "skipped")
@@ -30,10 +30,10 @@ def register(subparsers: Any) -> None:
 
 def latest_attempt(api: MistralAPI, incident: str) -> tuple[int, dict[str, Any]]:
     """(attempt number, execution) of the incident's last attempt; MistralNotFound if none."""
-    attempt, execution = 1, api.get_execution(incidents.execution_id(incident, 1))
+    attempt, execution = 1, api.get_execution(attempts.execution_id(incident, 1))
     while True:
         try:
-            execution = api.get_execution(incidents.execution_id(incident, attempt + 1))
+            execution = api.get_execution(attempts.execution_id(incident, attempt + 1))
         except MistralNotFound:
             return attempt, execution
         attempt += 1
@@ -62,8 +62,8 @@ def rerun(api: MistralAPI, incident: str, force: bool = False) -> tuple[int, str
                    "succeeded; use --force to run it again")
     new_input = dict(execution.get("input") or {})
     new_input["attempt"] = attempt + 1
-    new_id = incidents.execution_id(incident, attempt + 1)
-    started = api.start_execution(new_id, WORKFLOW_NAME, new_input)
+    new_id = attempts.execution_id(incident, attempt + 1)
+    started = api.start_execution(new_id, RECOVER_HOST, new_input)
     return 0, (f"incident {incident}: attempt {attempt + 1} started as execution "
                f"{started.get('id')} ({started.get('state')})")
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from oslo_config import cfg
 
-from listener.mistral_api import MistralAPI, MistralError
-
-GIVE_BACK_ACTION = "host_recovery.give_back"
+from listener.mistral_api import MistralAPI
+from notifications.contract import GIVE_BACK as GIVE_BACK_ACTION
+from notifications.contract import MistralError
 
 
 def register(subparsers: Any) -> None:

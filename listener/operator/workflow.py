@@ -8,7 +8,8 @@ from typing import Any
 from oslo_config import cfg
 
 from listener import workflow_check
-from listener.mistral_api import MistralAPI, MistralError
+from listener.mistral_api import MistralAPI
+from notifications.contract import MistralError
 
 
 def register(subparsers: Any) -> None:

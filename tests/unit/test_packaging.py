@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import configparser
+import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +69,63 @@ def test_controllers_never_get_the_development_tools() -> None:
     assert devtools["files"]["packages"].split() == ["simulator", "harness", "bench"]
     scripts = devtools["entry_points"]["console_scripts"]
     assert "host-recovery-simulator" in scripts and "host-recovery-harness" in scripts
+
+
+def test_the_action_pack_contract_is_a_byte_identical_copy() -> None:
+    # the pack runs in Mistral's virtualenv without our packages: it ships its own copy
+    ours = (REPO / "notifications/contract.py").read_bytes()
+    pack = (REPO / "workflows/actions/host_recovery_actions/contract.py").read_bytes()
+    assert pack == ours, "cp notifications/contract.py workflows/actions/host_recovery_actions/"
+
+
+# files that run in another virtualenv (Mistral's, Masakari's), with that one's packages
+OTHER_VENVS = {"devtools/harness/mistral_server.py", "devtools/bench/masakari_driver.py"}
+# first-party import names (ours, the devtools', the repo's test tree)
+FIRST_PARTY = {"listener", "notifications", "agents", "workflows", "simulator", "harness",
+               "bench", "host_recovery_actions", "tests"}
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _declared(requirements: str) -> set[str]:
+    names = set()
+    for raw in (REPO / requirements).read_text().splitlines():
+        line = raw.split("#")[0].strip()
+        if line:
+            names.add(_canonical(re.split(r"[\[<>=!~;\s]", line, maxsplit=1)[0]))
+    return names - {"pbr"}  # the build's (setup.py's setup_requires), imported by none
+
+
+def _imported(folders: list[str], skip: tuple[str, ...] = ()) -> set[str]:
+    """Distributions of the third-party top-level modules ``folders`` import."""
+    modules: set[str] = set()
+    for folder in folders:
+        for path in (REPO / folder).rglob("*.py"):
+            rel = str(path.relative_to(REPO))
+            if rel in OTHER_VENVS or path.name == "setup.py" or rel.startswith(skip):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), filename=rel)):
+                if isinstance(node, ast.Import):
+                    modules |= {a.name.split(".")[0] for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules.add(node.module.split(".")[0])
+    third_party = modules - FIRST_PARTY - set(sys.stdlib_module_names) - {"__future__"}
+    owners = importlib.metadata.packages_distributions()
+    unknown = sorted(m for m in third_party if m not in owners)
+    assert unknown == [], f"imported but installed by no distribution: {unknown}"
+    return {_canonical(owners[m][0]) for m in third_party}
+
+
+@pytest.mark.parametrize(("requirements", "folders", "skip"), [
+    # the action pack (workflows/actions) is its own distribution with its own list
+    ("requirements.txt", ["listener", "notifications", "agents", "workflows"],
+     ("workflows/actions/",)),
+    ("devtools/requirements.txt", ["devtools"], ()),
+])
+def test_requirements_declare_exactly_what_the_code_imports(
+        requirements: str, folders: list[str], skip: tuple[str, ...]) -> None:
+    imported, declared = _imported(folders, skip), _declared(requirements)
+    assert sorted(imported - declared) == [], f"imported, not declared in {requirements}"
+    assert sorted(declared - imported) == [], f"declared in {requirements}, never imported"

@@ -13,8 +13,9 @@ from oslo_config import cfg
 
 from harness.mistral import MistralServer
 from harness.simulator import SimulatorProcess
-from listener import nova_conf
+from listener.conf import nova_notifications as nova_conf
 from listener.metrics import Metrics
+from listener.mistral_api import MistralAPI
 from listener.nova import NovaEventListener
 from notifications import messaging
 from tests.functional.nova_confirm import standin
@@ -74,7 +75,7 @@ def nova_listener(standin_mistral: MistralServer, rabbit_url: str
     def start(**overrides: Any) -> Running:
         registry = prometheus_client.CollectorRegistry()
         listener = NovaEventListener(listener_conf(rabbit_url, **overrides),
-                                     mistral_url=standin_mistral.api_url,
+                                     MistralAPI.from_url(standin_mistral.api_url),
                                      metrics=Metrics(registry))
         listener.start()
         started.append(listener)

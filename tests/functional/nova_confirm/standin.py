@@ -1,6 +1,7 @@
 """A stand-in per-VM workflow for the confirmation tests: an optional pause, then one async
 wait action (ad-hoc ``hrtest.wait_evacuation`` on ``std.async_noop``, with the same input the
-action pack's ``host_recovery.wait_evacuation`` takes) that only our listener can complete."""
+action pack's ``host_recovery.wait_evacuation`` takes) that only our listener can complete.
+Like ``host_recovery.recover_instance`` it takes the VM as ``instance: {id: ...}``."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ WORKFLOWS = f"""---
 version: '2.0'
 {WORKFLOW}:
   input:
-    - instance_id
+    - instance
     - incident_id
     - source_host
     - expected_vm_state: null
@@ -45,7 +46,7 @@ version: '2.0'
     wait:
       action: {WAIT_ACTION}
       input:
-        instance_id: <% $.instance_id %>
+        instance_id: <% $.instance.id %>
         incident_id: <% $.incident_id %>
         source_host: <% $.source_host %>
         expected_vm_state: <% $.expected_vm_state %>
@@ -65,9 +66,10 @@ def register(api_url: str) -> None:
         assert resp.status_code in (200, 201), f"{path}: {resp.status_code} {resp.text}"
 
 
-def start(api_url: str, **inputs: Any) -> str:
-    resp = requests.post(f"{api_url}/executions", json={"workflow_name": WORKFLOW,
-                                                       "input": inputs}, timeout=30)
+def start(api_url: str, instance_id: str, **inputs: Any) -> str:
+    """Start the stand-in for one VM (its input carries ``instance.id`` as the real one)."""
+    body = {"workflow_name": WORKFLOW, "input": {"instance": {"id": instance_id}, **inputs}}
+    resp = requests.post(f"{api_url}/executions", json=body, timeout=30)
     assert resp.status_code == 201, resp.text
     execution_id: str = resp.json()["id"]
     return execution_id

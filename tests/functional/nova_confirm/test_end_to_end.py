@@ -18,6 +18,8 @@ from harness.simulator import SimulatorProcess
 from listener import status
 from listener.metrics import Metrics, StatusRefresher, start_exporter
 from listener.mistral_api import MistralAPI
+from listener.operator import status as status_command
+from notifications import contract
 from tests.functional.nova_confirm.conftest import Running
 from tests.functional.workflow import support
 
@@ -26,8 +28,7 @@ pytestmark = [pytest.mark.rabbit, pytest.mark.mistral, pytest.mark.slow]
 HOST = "compute1"
 # slower than Mistral's prepare -> evacuate -> wait chain, so most waits exist before Nova ends
 LATENCY = {"kind": "uniform", "low": 2.0, "high": 3.0}
-REAL = {"wait_action": "host_recovery.wait_evacuation",
-        "instance_workflow": "host_recovery.recover_instance"}
+REAL = {"wait_action": contract.WAIT_EVACUATION, "instance_workflow": contract.RECOVER_INSTANCE}
 
 
 def _scenario() -> dict[str, Any]:
@@ -91,13 +92,13 @@ def test_a_recovery_confirmed_only_by_notifications(
     assert output["outcome"] == "done", output["reason"]
     assert output["summary"]["evacuated"] == len(vms) == 8
 
-    waits = _actions(mistral.api_url, "host_recovery.wait_evacuation", incident)
+    waits = _actions(mistral.api_url, contract.WAIT_EVACUATION, incident)
     assert len(waits) == 8 and {w["state"] for w in waits} == {"SUCCESS"}
     via = [w["output"]["via"] for w in waits]
     print(f"waits completed via: {sorted(via)}")  # shown with -s: the split varies by load
     # "check": the wait's own single look at Nova found it already done (allowed by §5)
     assert set(via) <= {"notification", "check"} and "notification" in via, via
-    assert _actions(mistral.api_url, "host_recovery.poll_evacuation", incident) == []
+    assert _actions(mistral.api_url, contract.POLL_EVACUATION, incident) == []
     for wait in waits:
         if wait["output"]["via"] == "notification":
             vm = wait["output"]
@@ -108,7 +109,7 @@ def test_a_recovery_confirmed_only_by_notifications(
     args = argparse.Namespace(host=HOST, incident=incident, json=True, watch=False,
                               interval=1.0)
     api = MistralAPI.from_url(mistral.api_url)
-    assert status.run(None, args, api=api, out=out) == 0
+    assert status_command.run(None, args, api=api, out=out) == 0
     shown = json.loads(out.getvalue())
     assert len(shown) == 1 and shown[0]["state"] == "done"
     assert shown[0]["counts"]["evacuated"] == 8
@@ -155,8 +156,8 @@ def test_with_every_notification_dropped_the_fallback_completes(
     execution = support.wait_execution(mistral.api_url, incident, timeout=bound)
     assert execution["state"] == "SUCCESS", execution.get("state_info")
     assert execution["output"]["summary"]["evacuated"] == 8
-    polls = _actions(mistral.api_url, "host_recovery.poll_evacuation", incident)
-    waits = _actions(mistral.api_url, "host_recovery.wait_evacuation", incident)
+    polls = _actions(mistral.api_url, contract.POLL_EVACUATION, incident)
+    waits = _actions(mistral.api_url, contract.WAIT_EVACUATION, incident)
     assert {w["output"].get("via") for w in waits} <= {"workflow", "check"}
     assert polls and {p["output"].get("via") for p in polls} == {"poll"}
     assert cloud.control.notifications()["stats"]["published"] == 0

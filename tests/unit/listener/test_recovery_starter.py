@@ -6,10 +6,10 @@ import datetime as dt
 import threading
 from typing import Any
 
-from listener.dead_letter import DeadLetterError
-from listener.incidents import execution_id
-from listener.mistral_api import MistralRejected, MistralUnavailable
-from listener.recovery_starter import Message, Outcome, RecoveryStarter
+from listener.attempts import execution_id
+from listener.host_down.dead_letter import DeadLetterError
+from listener.host_down.starter import Message, Outcome, RecoveryStarter
+from notifications.contract import MistralRejected, MistralUnavailable
 from notifications.host_down import build_payload, incident_id_for, parse_host_down
 
 KEY = "unit-key"

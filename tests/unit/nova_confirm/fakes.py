@@ -1,6 +1,7 @@
 """A small stateful Mistral fake: RUNNING waits that a PUT completes (once)."""
 
-from listener.nova.waits import Completion, MistralUnavailable, Wait
+from listener.nova.waits import Completion, Recovery, Wait
+from notifications.contract import MistralUnavailable
 
 
 class FakeWaits:
@@ -40,9 +41,9 @@ class FakeWaits:
 
     def recovering(self, instance_id, fresh=False):
         self._maybe_fail()
-        return list(self.recovering_ids.get(instance_id, []))
+        return [Recovery(ex, "inc") for ex in self.recovering_ids.get(instance_id, [])]
 
-    def finished_wait(self, execution_id, instance_id):
+    def finished_wait(self, recovery, instance_id):
         return instance_id in self.finished
 
     def complete(self, wait_id, output):

@@ -7,7 +7,7 @@ import pytest
 
 from listener.metrics import Metrics
 from listener.nova.confirmer import Confirmer, Outcome
-from listener.nova.waits import MistralUnavailable
+from notifications.contract import MistralUnavailable
 from notifications.nova import InstanceEvent
 from tests.unit.nova_confirm.fakes import FakeWaits
 

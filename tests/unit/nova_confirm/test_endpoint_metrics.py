@@ -6,8 +6,8 @@ import requests
 from listener.metrics import METRIC_NAMES, Metrics, start_exporter
 from listener.nova.confirmer import Outcome
 from listener.nova.endpoint import NovaEndpoint
-from listener.nova.waits import MistralUnavailable
 from notifications import messaging
+from notifications.contract import MistralUnavailable
 from tests.unit.nova_confirm.samples import sample
 
 

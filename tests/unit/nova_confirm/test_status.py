@@ -1,10 +1,11 @@
-"""listener.status on a fake Mistral: states, per-VM rows, JSON, progress bar, CLI run."""
+"""listener.status and the status command on a fake Mistral: states, VM rows, JSON, bar, CLI."""
 
 import argparse
 import io
 import json
 
 from listener import status
+from listener.operator import status as status_command
 
 INC_DONE, INC_RUN, INC_HELD, INC_SKIP = "i-done", "i-run", "i-held", "i-skip"
 
@@ -83,7 +84,7 @@ def test_json_output_and_table():
     out = io.StringIO()
     args = argparse.Namespace(host=None, incident=INC_DONE, json=True, watch=False,
                               interval=1.0)
-    assert status.run(None, args, api=FakeMistral(), out=out) == 0
+    assert status_command.run(None, args, api=FakeMistral(), out=out) == 0
     data = json.loads(out.getvalue())
     assert data[0]["state"] == "done" and data[0]["counts"]["evacuated"] == 2
     assert data[0]["vms"][0]["source_host"] == "c1"
@@ -101,6 +102,6 @@ def test_watch_shows_a_progress_bar_and_ends_when_nothing_runs():
         return FakeMistral.list_executions(api, **filters)
 
     api.list_executions = finish_after_first
-    status.watch(api, host="c3", incident=None, out=out, interval=0.01, timeout=0.05)
+    status_command.watch(api, host="c3", incident=None, out=out, interval=0.01, timeout=0.05)
     assert "[" in out.getvalue() and "1/3" in out.getvalue()
     assert status.progress_bar(12, 40, width=10) == "[###.......]  12/40"

@@ -1,10 +1,15 @@
-"""The Mistral facade: the few REST calls our actions make (complete async actions, list
-executions for the guard).
+"""The action pack's Mistral facade: the few REST calls our actions make (complete async
+actions, list executions for the guard and the re-plan, cancel stuck sub-workflows).
 
 Usage::
 
     api = MistralAPI.from_config(conf)
     api.complete(action_execution_id, "SUCCESS", {"result": "evacuated", ...})
+
+Errors are the contract's family (contract.py, the pinned copy of notifications/contract.py):
+MistralUnavailable for unreachable or 5xx, MistralNotFound, MistralRejected for other 4xx.
+A plain keystoneauth session, because the pack runs in Mistral's virtualenv and needs four
+calls.
 """
 
 from __future__ import annotations
@@ -17,11 +22,24 @@ from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ks_session
 from oslo_config import cfg
 
-__all__ = ["MistralAPI", "MistralUnavailable"]
+from .contract import (
+    ActionAlreadyCompleted,
+    MistralError,
+    MistralNotFound,
+    MistralRejected,
+    MistralUnavailable,
+    error_for,
+)
+
+__all__ = ["MistralAPI", "MistralError", "MistralNotFound", "MistralRejected",
+           "MistralUnavailable"]
 
 
-class MistralUnavailable(Exception):
-    """Mistral's API failed or could not be reached (worth retrying)."""
+def _decoded(resource: dict[str, Any]) -> dict[str, Any]:
+    raw = resource.get("input")
+    if isinstance(raw, str):
+        resource["input"] = json.loads(raw or "{}")
+    return resource
 
 
 class MistralAPI:
@@ -40,77 +58,63 @@ class MistralAPI:
         return cls(conf.mistral.url, sess)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The body of a 2xx answer; the contract's exception otherwise."""
         try:
             resp = self._session.request(f"{self.url}{path}", method, raise_exc=False,
                                          authenticated=None, **kwargs)
         except ks_exc.ClientException as exc:
             raise MistralUnavailable(f"{method} {path}: {exc}") from exc
-        return resp
+        if not 200 <= resp.status_code < 300:
+            raise error_for(resp.status_code, f"{method} {path}: {resp.text[:300]}")
+        return resp.json() if resp.content else {}
 
     def complete(self, action_execution_id: str, state: str, output: dict[str, Any]) -> bool:
         """Complete an async action; False when it was already completed (or is gone)."""
-        resp = self._request("PUT", f"/action_executions/{action_execution_id}",
-                             json={"state": state, "output": output})
-        if resp.status_code == 200:
-            return True
-        if resp.status_code == 404 or "already completed" in resp.text:
+        try:
+            self._request("PUT", f"/action_executions/{action_execution_id}",
+                          json={"state": state, "output": output})
+        except (ActionAlreadyCompleted, MistralNotFound):
             return False
-        raise MistralUnavailable(f"PUT action execution {action_execution_id}: "
-                                 f"{resp.status_code} {resp.text[:300]}")
+        return True
 
     def running_actions(self, name: str, **match: Any) -> list[dict[str, Any]]:
         """RUNNING action executions named ``name`` whose input has the ``match`` values."""
-        resp = self._request("GET", "/action_executions", params={
+        body = self._request("GET", "/action_executions", params={
             "name": name, "state": "RUNNING", "limit": "1000"})
-        if resp.status_code != 200:
-            raise MistralUnavailable(f"GET action executions: {resp.status_code}")
         found = []
-        for action in resp.json().get("action_executions", []):
-            raw = action.get("input")
-            action["input"] = json.loads(raw or "{}") if isinstance(raw, str) else raw or {}
+        for action in body.get("action_executions", []):
+            _decoded(action)
+            action["input"] = action.get("input") or {}
             if all(action["input"].get(k) == v for k, v in match.items()):
                 found.append(action)
         return found
 
     def executions(self, workflow_name: str, limit: int = 500) -> list[dict[str, Any]]:
         """Newest executions of a workflow (with their input), newest first."""
-        resp = self._request("GET", "/executions", params={
+        body = self._request("GET", "/executions", params={
             "workflow_name": workflow_name, "sort_keys": "created_at,id",
             "sort_dirs": "desc,desc", "limit": str(limit)})
-        if resp.status_code != 200:
-            raise MistralUnavailable(f"GET executions: {resp.status_code} {resp.text[:300]}")
-        executions = list(resp.json().get("executions", []))
-        for execution in executions:
-            raw = execution.get("input")
-            if isinstance(raw, str):
-                execution["input"] = json.loads(raw or "{}")
-        return executions
+        return [_decoded(e) for e in body.get("executions", [])]
 
     def execution(self, execution_id: str) -> dict[str, Any]:
-        resp = self._request("GET", f"/executions/{execution_id}")
-        if resp.status_code != 200:
-            raise MistralUnavailable(f"GET execution {execution_id}: {resp.status_code}")
-        body: dict[str, Any] = resp.json()
-        if isinstance(body.get("input"), str):
-            body["input"] = json.loads(body["input"] or "{}")
-        return body
+        return _decoded(self._request("GET", f"/executions/{execution_id}"))
 
     def subworkflows(self, task_execution_id: str, state: str = "RUNNING"
                      ) -> list[dict[str, Any]]:
         """Sub-workflow executions started by one task execution (e.g. with-items items)."""
-        resp = self._request("GET", "/executions", params={
+        body = self._request("GET", "/executions", params={
             "task_execution_id": task_execution_id, "state": state, "limit": "1000"})
-        if resp.status_code != 200:
-            raise MistralUnavailable(f"GET executions: {resp.status_code} {resp.text[:300]}")
-        return list(resp.json().get("executions", []))
+        return list(body.get("executions", []))
 
     def cancel(self, execution_id: str, reason: str) -> bool:
         """Cancel a running execution; False when it already ended (or is gone)."""
-        resp = self._request("PUT", f"/executions/{execution_id}",
-                             json={"state": "CANCELLED", "state_info": reason})
-        if resp.status_code == 200:
-            return True
-        if resp.status_code in (400, 404, 409):
+        try:
+            self._request("PUT", f"/executions/{execution_id}",
+                          json={"state": "CANCELLED", "state_info": reason})
+        except MistralNotFound:
             return False
-        raise MistralUnavailable(f"PUT execution {execution_id}: {resp.status_code} "
-                                 f"{resp.text[:300]}")
+        except MistralRejected as exc:
+            if exc.status in (400, 409):  # already ended: nothing to cancel
+                return False
+            raise
+        return True

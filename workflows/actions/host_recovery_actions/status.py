@@ -1,12 +1,15 @@
-"""Whether an evacuation has ended, read from Nova (used by the wait and the polling)."""
+"""Whether an evacuation has ended, read from Nova (used by the wait and the polling).
+
+"Evacuated" is contract.is_evacuated, the rule the listener applies to Nova's notifications.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["check"]
+from . import contract
 
-ENDED_OK = ("active", "stopped")
+__all__ = ["check"]
 
 
 def check(nova: Any, instance_id: str, source_host: str) -> dict[str, Any] | None:
@@ -21,7 +24,7 @@ def check(nova: Any, instance_id: str, source_host: str) -> dict[str, Any] | Non
     vm_state = server.get("OS-EXT-STS:vm_state")
     if server.get("OS-EXT-STS:task_state"):
         return None
-    if host != source_host and vm_state in ENDED_OK:
+    if contract.is_evacuated(host, source_host, vm_state):
         return {"result": "evacuated", "host": host, "vm_state": vm_state, "fault": None}
     fault = (server.get("fault") or {}).get("message")
     if vm_state == "error":

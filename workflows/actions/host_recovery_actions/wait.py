@@ -1,7 +1,8 @@
 """``host_recovery.wait_evacuation`` (async, completed by the listener from Nova's
 notifications) and ``host_recovery.poll_evacuation`` (the bounded polling fallback).
 
-Completion the workflow expects (PUT /v2/action_executions/<id>)::
+Input: contract.WaitInput. Completion the workflow expects (PUT
+/v2/action_executions/<id>), output a contract.WaitOutput::
 
     {"state": "SUCCESS", "output": {"result": "evacuated" | "error", "host": <dest>,
      "vm_state": <str>, "fault": <str|null>, "via": "notification"}}
@@ -18,11 +19,10 @@ from oslo_log import log as logging
 
 from . import runtime, status
 from .base import Action, execution_ids
-from .mistral_api import MistralUnavailable
+from .contract import WAIT_EVACUATION, MistralError
 from .nova import NovaUnavailable
 
 LOG = logging.getLogger(__name__)
-WAIT_ACTION = "host_recovery.wait_evacuation"
 
 
 class _Evacuation(Action):
@@ -59,7 +59,7 @@ class WaitEvacuationAction(_Evacuation):
         try:
             done = rt.mistral.complete(str(ids["action_execution_id"]), "SUCCESS",
                                        dict(outcome, via="check"))
-        except MistralUnavailable as exc:
+        except MistralError as exc:  # the listener or the polling fallback will end it
             LOG.warning("incident %s host %s execution %s instance %s: could not complete "
                         "own wait: %s", self.incident_id, self.source_host,
                         ids["workflow_execution_id"], self.instance_id, exc)
@@ -82,7 +82,7 @@ class PollEvacuationAction(_Evacuation):
     def run(self, context: Any) -> dict[str, Any]:
         rt = runtime.build()
         execution_id = execution_ids(context)["workflow_execution_id"]
-        for action in rt.mistral.running_actions(WAIT_ACTION, instance_id=self.instance_id,
+        for action in rt.mistral.running_actions(WAIT_EVACUATION, instance_id=self.instance_id,
                                                  incident_id=self.incident_id):
             rt.mistral.complete(action["id"], "ERROR", {"result": "timeout", "via": "workflow"})
             LOG.info("incident %s host %s execution %s instance %s: ended stale wait %s",

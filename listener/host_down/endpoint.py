@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from listener.recovery_starter import Message, Outcome, RecoveryStarter
+from listener.host_down.starter import Message, Outcome, RecoveryStarter
 from notifications import messaging
 
 __all__ = ["HostDownEndpoint"]

@@ -2,7 +2,7 @@
 
 The plain class behind the oslo endpoint; its collaborators are injected::
 
-    starter = RecoveryStarter(mistral, dead_letters, parse, workflow=WORKFLOW_NAME, ...)
+    starter = RecoveryStarter(mistral, dead_letters, parse, workflow=contract.RECOVER_HOST, ...)
     outcome = starter.handle(Message(publisher_id, event_type, "INFO", payload, metadata))
 
 * invalid (malformed, unsigned, forged, replayed...) → dead-lettered, then ``HANDLED`` (ack);
@@ -23,9 +23,9 @@ from typing import Any, Protocol
 import tenacity
 from oslo_log import log as logging
 
-from listener.dead_letter import DeadLetterError
+from listener.host_down.dead_letter import DeadLetterError
 from listener.metrics import Metrics
-from listener.mistral_api import MistralError, MistralUnavailable
+from notifications.contract import MistralError, MistralUnavailable
 from notifications.host_down import HostDown, InvalidHostDown
 
 LOG = logging.getLogger(__name__)

@@ -1,8 +1,10 @@
-"""Options of the Nova-notification confirmation ([nova_notifications]) and metrics ([metrics])."""
+"""[nova_notifications]: where Nova's notifications are consumed and waits completed."""
 
 from __future__ import annotations
 
 from oslo_config import cfg
+
+from notifications import contract
 
 nova_group = cfg.OptGroup(
     "nova_notifications",
@@ -33,9 +35,9 @@ nova_opts = [
                 help="Durability of Nova's exchange and of our pool queue: must equal "
                 "nova.conf's [oslo_messaging_rabbit] amqp_durable_queues (a mismatch fails "
                 "the declaration), independently of our own host-down queues."),
-    cfg.StrOpt("wait_action", default="host_recovery.wait_evacuation",
+    cfg.StrOpt("wait_action", default=contract.WAIT_EVACUATION,
                help="Name of the async Mistral action that waits for an evacuation."),
-    cfg.StrOpt("instance_workflow", default="host_recovery.recover_instance",
+    cfg.StrOpt("instance_workflow", default=contract.RECOVER_INSTANCE,
                help="Workflow recovering one VM. An event for an instance that no RUNNING "
                "execution of it mentions is unrelated and dropped at once; otherwise an "
                "event that arrives before its wait exists is retried."),
@@ -52,25 +54,12 @@ nova_opts = [
                  help="Timeout of each Mistral REST call."),
 ]
 
-metrics_group = cfg.OptGroup("metrics", title="Prometheus metrics",
-                             help="The listener's Prometheus exporter.")
-
-metrics_opts = [
-    cfg.BoolOpt("enabled", default=True, help="Serve Prometheus metrics."),
-    cfg.HostAddressOpt("host", default="127.0.0.1", help="Address the exporter binds to."),
-    cfg.PortOpt("port", default=9787, help="Port of the exporter (0: any free port)."),
-    cfg.FloatOpt("status_interval", default=15.0, min=1.0,
-                 help="Seconds between refreshes of the incident gauges from Mistral."),
-]
-
-
 def register_opts(conf: cfg.ConfigOpts) -> None:
-    """Register [nova_notifications] and [metrics] on ``conf``."""
-    for group, opts in list_opts():
-        conf.register_group(group)
-        conf.register_opts(opts, group=group)
+    """Register the [nova_notifications] options on ``conf``."""
+    conf.register_group(nova_group)
+    conf.register_opts(nova_opts, group=nova_group)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
-    """Entry point for oslo-config-generator (and listener/conf)."""
-    return [(nova_group, list(nova_opts)), (metrics_group, list(metrics_opts))]
+    """Entry point for oslo-config-generator."""
+    return [(nova_group, list(nova_opts))]
