@@ -29,21 +29,32 @@ from typing import Any
 
 import jsonschema
 
+from notifications.fencing_evidence import (
+    FencingEvidence,
+    evidence_time,
+    format_time,
+    make_evidence,
+    validate_evidence,
+)
 from notifications.incident import HOST_RECOVERY_NS, incident_id_for
 
 __all__ = [
     "HOST_RECOVERY_NS",
     "PAYLOAD_VERSION",
     "REASONS",
+    "FencingEvidence",
     "HostDown",
     "InvalidHostDown",
     "build_payload",
     "canonical",
+    "evidence_time",
     "format_time",
     "incident_id_for",
+    "make_evidence",
     "parse_host_down",
     "parse_with_conf",
     "sign",
+    "validate_evidence",
 ]
 
 PAYLOAD_VERSION = "1.0"
@@ -73,6 +84,7 @@ class HostDown:
     fencing_confirmed: bool
     source: str
     sent_at: dt.datetime
+    fencing_evidence: FencingEvidence | None = None
 
     def workflow_input(self) -> dict[str, Any]:
         """Input of ``host_recovery.recover_host`` for attempt 1 (design.md §4)."""
@@ -81,19 +93,12 @@ class HostDown:
             "on_shared_storage": self.on_shared_storage,
             "incident_id": self.incident_id,
             "fencing_confirmed": self.fencing_confirmed,
+            "fencing_evidence": self.fencing_evidence,
             "failure_time": format_time(self.failure_time),
             "reporter": self.reporter,
             "source": self.source,
             "attempt": 1,
         }
-
-
-def format_time(when: dt.datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` suffix (naive datetimes are taken as UTC)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    text = when.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
 
 
 def canonical(payload: dict[str, Any]) -> bytes:
@@ -110,13 +115,17 @@ def sign(payload: dict[str, Any], key: str) -> str:
 
 def build_payload(host: str, *, incident_id: str, failure_time: dt.datetime, reporter: str,
                   fencing_confirmed: bool, source: str, on_shared_storage: bool | None = None,
-                  signing_key: str | None = None,
-                  sent_at: dt.datetime | None = None) -> dict[str, Any]:
+                  signing_key: str | None = None, sent_at: dt.datetime | None = None,
+                  fencing_evidence: FencingEvidence | None = None) -> dict[str, Any]:
     """A version 1.0 payload, signed when ``signing_key`` is given.
 
     ``sent_at`` defaults to now: rebuild (re-sign) the payload at each publish attempt so a
-    retried message is not rejected as replayed.
+    retried message is not rejected as replayed. ``fencing_evidence`` is written only when
+    given (listeners older than the field would reject it), and then requires
+    ``fencing_confirmed``.
     """
+    if fencing_evidence is not None and not fencing_confirmed:
+        raise ValueError("fencing_evidence given with fencing_confirmed false")
     payload: dict[str, Any] = {
         "version": PAYLOAD_VERSION,
         "incident_id": incident_id,
@@ -128,6 +137,8 @@ def build_payload(host: str, *, incident_id: str, failure_time: dt.datetime, rep
         "source": source,
         "sent_at": format_time(sent_at or dt.datetime.now(dt.UTC)),
     }
+    if fencing_evidence is not None:
+        payload["fencing_evidence"] = dict(validate_evidence(fencing_evidence))
     if signing_key:
         payload["signature"] = sign(payload, signing_key)
     return payload
@@ -168,6 +179,19 @@ def _parse_time(payload: dict[str, Any], field: str) -> dt.datetime:
         raise InvalidHostDown("malformed", f"{field}: {exc}") from exc
 
 
+def _parse_evidence(payload: dict[str, Any]) -> FencingEvidence | None:
+    raw = payload.get("fencing_evidence")
+    if raw is None:
+        return None
+    if not payload["fencing_confirmed"]:
+        raise InvalidHostDown("malformed", "fencing_evidence: given with fencing_confirmed "
+                                           "false")
+    try:
+        return validate_evidence(raw)
+    except ValueError as exc:
+        raise InvalidHostDown("malformed", str(exc)) from exc
+
+
 def _check_signature(payload: dict[str, Any], signing_key: str | None,
                      allow_unsigned: bool) -> None:
     signature = payload.get("signature")
@@ -204,6 +228,7 @@ def parse_host_down(payload: Any, *, signing_key: str | None, allow_unsigned: bo
         raise InvalidHostDown("malformed", "; ".join(_field_error(e) for e in errors))
     failure_time = _parse_time(payload, "failure_time")
     sent_at = _parse_time(payload, "sent_at")
+    evidence = _parse_evidence(payload)
     _check_signature(payload, signing_key, allow_unsigned)
     age = ((now or dt.datetime.now(dt.UTC)) - sent_at).total_seconds()
     if age > replay_window:
@@ -221,6 +246,7 @@ def parse_host_down(payload: Any, *, signing_key: str | None, allow_unsigned: bo
         fencing_confirmed=payload["fencing_confirmed"],
         source=payload["source"],
         sent_at=sent_at,
+        fencing_evidence=evidence,
     )
 
 

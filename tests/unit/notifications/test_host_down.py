@@ -51,8 +51,8 @@ def test_round_trip_gives_workflow_input_of_the_spec():
     assert event.workflow_input() == {
         "search_opts": {"host": "compute-1"}, "on_shared_storage": False,
         "incident_id": event.incident_id, "fencing_confirmed": True,
-        "failure_time": "2025-03-01T12:00:00.000Z", "reporter": "ocf@ctl-1",
-        "source": "ocf", "attempt": 1}
+        "fencing_evidence": None, "failure_time": "2025-03-01T12:00:00.000Z",
+        "reporter": "ocf@ctl-1", "source": "ocf", "attempt": 1}
 
 
 def test_signature_is_hmac_over_canonical_form_of_design_doc():
@@ -162,6 +162,8 @@ def test_samples_are_valid():
     assert envelope["oslo.version"] == "2.0"
     assert message["event_type"] == "host_recovery.host.down"
     assert message["payload"] == signed
+    assert event.fencing_evidence is not None
+    assert event.fencing_evidence["executioner"] == "ctl-2"
 
 
 def test_schema_ships_as_package_data_and_is_valid():
@@ -170,3 +172,60 @@ def test_schema_ships_as_package_data_and_is_valid():
                         .joinpath("host_down.v1.json").read_text())
     jsonschema.validators.validator_for(schema).check_schema(schema)
     assert set(schema["required"]) == set(_payload()) - {"signature"}
+
+
+FENCED = dict(kind="pacemaker_fencing", target="compute-1", action="reboot",
+              completed_at="2025-03-01T11:59:58.000Z", executioner="ctl-2", origin="ctl-1")
+
+
+def test_evidence_round_trips_into_the_workflow_input():
+    evidence = hd.make_evidence("pacemaker_fencing", "compute-1",
+                                T0 - dt.timedelta(seconds=2), action="reboot",
+                                executioner="ctl-2", origin="ctl-1")
+    event = _parse(_payload(fencing_evidence=evidence))
+    assert event.fencing_evidence == dict(FENCED, by=None, incident_id=None)
+    assert event.workflow_input()["fencing_evidence"] == event.fencing_evidence
+    assert hd.evidence_time(evidence) == T0 - dt.timedelta(seconds=2)
+
+
+def test_payload_without_evidence_has_no_field_and_parses_as_none():
+    payload = _payload()
+    assert "fencing_evidence" not in payload
+    assert _parse(payload).fencing_evidence is None
+    payload = _payload(signing_key=None)
+    payload["fencing_evidence"] = None
+    assert _parse(payload, allow_unsigned=True).fencing_evidence is None
+
+
+def test_evidence_needs_fencing_confirmed():
+    with pytest.raises(ValueError, match="fencing_confirmed"):
+        _payload(fencing_confirmed=False, fencing_evidence=hd.validate_evidence(FENCED))
+    payload = _payload(signing_key=None, fencing_confirmed=False)
+    payload["fencing_evidence"] = FENCED
+    assert "fencing_confirmed" in _reason(payload, allow_unsigned=True).detail
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (dict(action="on"), "fencing_evidence.action"),
+    (dict(action=None), "fencing_evidence.action"),
+    (dict(kind="guess"), "fencing_evidence.kind"),
+    (dict(target=""), "fencing_evidence.target"),
+    (dict(completed_at="yesterday"), "fencing_evidence.completed_at"),
+    (dict(completed_at="2025-03-01T11:59:58"), "fencing_evidence.completed_at"),
+    (dict(kind="operator", action=None), "fencing_evidence.by"),
+    (dict(kind="nova_force_down", action=None), "fencing_evidence.incident_id"),
+    (dict(extra="x"), "fencing_evidence.extra"),
+])
+def test_bad_evidence_is_malformed_naming_the_field(change, field):
+    payload = _payload(signing_key=None)
+    payload["fencing_evidence"] = dict(FENCED, **change)
+    error = _reason(payload, allow_unsigned=True)
+    assert error.reason == "malformed"
+    assert field in error.detail
+
+
+def test_operator_and_force_down_evidence_are_valid():
+    operator = hd.make_evidence("operator", "compute-1", T0, by="alice")
+    assert (operator["by"], operator["action"]) == ("alice", None)
+    forced = hd.make_evidence("nova_force_down", "compute-1", T0, incident_id="inc-1")
+    assert forced["completed_at"] == "2025-03-01T12:00:00.000Z"
