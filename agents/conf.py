@@ -58,6 +58,12 @@ agent_opts = [
                "holding pending/sent incidents, one per node."),
     cfg.StrOpt("reporter", default=socket.gethostname(), sample_default="<hostname>",
                help="Reporter name put in host-downs (prefixed with the agent kind)."),
+    cfg.IntOpt("scan_error_threshold", default=3, min=1,
+               help="Consecutive monitors that could not read Pacemaker (attrd, CIB, "
+               "fencing history) before the monitor fails. A read error is never taken "
+               "as \"no failure\"; each failed monitor makes Pacemaker restart the "
+               "resource and past migration-threshold ban it: set the resource's "
+               "failure-timeout (docs/agents.md)."),
     cfg.BoolOpt("on_shared_storage",
                 help="on_shared_storage of the host-downs; unset lets Nova decide."),
 ]
@@ -66,8 +72,10 @@ agent_opts = [
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the agents' option groups on ``conf``."""
     for group, opts in list_opts():
-        conf.register_group(group)
-        conf.register_opts(opts, group=group)
+        # A fresh OptGroup per ConfigOpts: the group object keeps the overrides, so the
+        # module-level one would carry them from one ConfigOpts to the next.
+        conf.register_group(cfg.OptGroup(group.name, title=group.title, help=group.help))
+        conf.register_opts(opts, group=group.name)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

@@ -64,6 +64,7 @@ def nova_host(conf: cfg.ConfigOpts, node: str) -> str:
 def send_host_down(conf: cfg.ConfigOpts, host: str, *, incident_id: str,
                    failure_time: dt.datetime, fencing_confirmed: bool, source: str,
                    on_shared_storage: bool | None = None,
+                   fencing_evidence: host_down.FencingEvidence | None = None,
                    publisher: Publisher | None = None) -> str:
     """Publish one signed host-down until the broker confirms; raise PublishError if not."""
     if on_shared_storage is None:
@@ -75,11 +76,12 @@ def send_host_down(conf: cfg.ConfigOpts, host: str, *, incident_id: str,
         return host_down.build_payload(
             host, incident_id=incident_id, failure_time=failure_time, reporter=reporter,
             fencing_confirmed=fencing_confirmed, source=source,
-            on_shared_storage=on_shared_storage, signing_key=conf.host_down.signing_key)
+            on_shared_storage=on_shared_storage, signing_key=conf.host_down.signing_key,
+            fencing_evidence=fencing_evidence)
 
     message_id = (publisher or make_publisher(conf)).publish(
         payload, event_type=conf.host_down.event_type,
         publisher_id=f"host-recovery.{source}.{conf.agent.reporter}")
-    LOG.info("Host-down for %s (incident %s) confirmed as message %s", host, incident_id,
-             message_id)
+    LOG.info("Host-down for %s (incident %s) confirmed as message %s, evidence %s", host,
+             incident_id, message_id, fencing_evidence)
     return message_id

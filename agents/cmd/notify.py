@@ -1,9 +1,12 @@
 """host-recovery-notify: publish a host-down and exit 0 only when the broker confirmed it.
 
-    host-recovery-notify --host H [--on-shared-storage] [--fencing-confirmed]
-                         [--incident-id X] [--config-file F]
-    host-recovery-notify scan [--config-file F]          # OCF agent's monitor
-    host-recovery-notify alert --node N [--config-file F]  # Pacemaker alert agent
+    host-recovery-notify --host H [--on-shared-storage] [--incident-id X] [--config-file F]
+                         [--fenced-by WHO [--fenced-at TIME] [--fence-action off|reboot]]
+    host-recovery-notify scan [--error-file F] [--config-file F]  # OCF agent's monitor
+    host-recovery-notify alert --node N [--config-file F]        # Pacemaker alert agent
+
+Exit codes: 0 every host-down confirmed; 1 not confirmed (kept pending) or a transient
+Pacemaker read error; 2 (scan) [agent] scan_error_threshold read errors in a row.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from pathlib import Path
 
 from oslo_config import cfg
 
-from agents import cluster, scan, service
-from notifications.host_down import format_time, incident_id_for
+from agents import scan, service
+from agents.cluster import ClusterError
+from agents.errors import ErrorCounter
+from notifications.host_down import FencingEvidence, format_time, incident_id_for, make_evidence
 
 DEFAULT_CONFIG = "/etc/host-recovery/host-recovery.conf"
 
@@ -33,39 +38,82 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--node", help="cluster node that was fenced (alert)")
     parser.add_argument("--on-shared-storage", action=argparse.BooleanOptionalAction,
                         default=None, help="default: [agent] on_shared_storage")
+    parser.add_argument("--fenced-by", metavar="WHO",
+                        help="evidence: who proved the host dead (an operator; with "
+                        "--fence-action, the node that fenced it)")
+    parser.add_argument("--fenced-at", metavar="TIME", type=_utc,
+                        help="evidence: when, ISO 8601 with offset (default: now)")
+    parser.add_argument("--fence-action", choices=["off", "reboot"],
+                        help="evidence: a fencing device did this (kind pacemaker_fencing)")
     parser.add_argument("--fencing-confirmed", action="store_true",
-                        help="the host is known to be powered off")
+                        help="deprecated: a claim without evidence, which the fence step "
+                        "does not accept as proof; use --fenced-by")
     parser.add_argument("--incident-id", help="default: derived from host and failure time")
+    parser.add_argument("--error-file", type=Path,
+                        help="scan: file counting consecutive Pacemaker read errors")
     return parser
+
+
+def _utc(text: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a UTC offset (Z or +00:00)")
+    return when
+
+
+def _evidence(args: argparse.Namespace, now: dt.datetime) -> FencingEvidence | None:
+    """The evidence the operator gave explicitly; None without --fenced-by/--fence-action."""
+    if args.fence_action:
+        return make_evidence("pacemaker_fencing", args.host, args.fenced_at or now,
+                             action=args.fence_action, executioner=args.fenced_by)
+    if args.fenced_by:
+        return make_evidence("operator", args.host, args.fenced_at or now, by=args.fenced_by)
+    if args.fenced_at:
+        raise ValueError("--fenced-at needs --fenced-by or --fence-action")
+    return None
 
 
 def _notify(conf: cfg.ConfigOpts, args: argparse.Namespace) -> int:
     now = dt.datetime.now(dt.UTC)
     incident = args.incident_id or incident_id_for(args.host, f"manual@{format_time(now)}")
-    service.send_host_down(conf, args.host, incident_id=incident,
-                           failure_time=now, fencing_confirmed=args.fencing_confirmed,
-                           source="cli", on_shared_storage=args.on_shared_storage)
+    evidence = _evidence(args, now)
+    if args.fencing_confirmed and evidence is None:
+        print("host-recovery-notify: --fencing-confirmed carries no fencing evidence; the "
+              "fence step will not take it as proof (use --fenced-by)", file=sys.stderr)
+    # The failure began no later than the fencing that proved it.
+    failure_time = min(now, args.fenced_at) if args.fenced_at else now
+    service.send_host_down(conf, args.host, incident_id=incident, failure_time=failure_time,
+                           fencing_confirmed=args.fencing_confirmed or evidence is not None,
+                           fencing_evidence=evidence, source="cli",
+                           on_shared_storage=args.on_shared_storage)
     print(f"host-down for {args.host} confirmed (incident {incident})")
     return 0
 
 
 def _alert(conf: cfg.ConfigOpts, args: argparse.Namespace) -> int:
-    # The fencing history is the same on every controller: so is the incident id.
-    fenced = cluster.fencings(args.node).get(args.node)
-    if fenced is None:
-        print(f"no successful fencing of {args.node} in the fencing history",
+    # The fencing history is the same on every controller; the CIB record decides the id.
+    incident = scan.alert(conf, service.send_host_down, args.node)
+    if incident is None:
+        print(f"no off/reboot fencing of {args.node} in the fencing history",
               file=sys.stderr)
         return 1
-    host = service.nova_host(conf, args.node)
-    incident = incident_id_for(host, f"fenced@{int(fenced.timestamp())}")
-    service.send_host_down(conf, host, incident_id=incident,
-                           failure_time=fenced, fencing_confirmed=True, source="alert")
-    print(f"host-down for {host} confirmed (incident {incident})")
+    print(f"host-down for {service.nova_host(conf, args.node)} confirmed "
+          f"(incident {incident})")
     return 0
 
 
 def _scan(conf: cfg.ConfigOpts, args: argparse.Namespace) -> int:
-    result = scan.scan(conf, service.send_host_down)
+    counter = ErrorCounter(args.error_file) if args.error_file else None
+    try:
+        result = scan.scan(conf, service.send_host_down)
+    except ClusterError as exc:
+        errors = counter.failed() if counter else conf.agent.scan_error_threshold
+        threshold = conf.agent.scan_error_threshold
+        print(f"cannot read Pacemaker ({errors} of {threshold} errors in a row): {exc}",
+              file=sys.stderr)
+        return 2 if errors >= threshold else 1
+    if counter:
+        counter.succeeded()
     print(f"sent {len(result.sent)}, pending {len(result.failed)}")
     return 1 if result.failed else 0
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 #
 # Pacemaker alert agent of host-recovery: when a compute node's fencing succeeded, publish a
-# confirmed host-down. It runs on every cluster node for the same event; the incident id
-# comes from the fencing history (identical everywhere), so N controllers yield one incident.
+# confirmed host-down with the fencing evidence. It runs on every cluster node for the same
+# event; the incident id comes from the node's CIB incident record (created atomically by the
+# first reporter, OCF monitor or alert agent), so every reporter yields one incident.
 #
 # Alert instance attributes (pcs alert create ... options cli=... config=...) arrive as
 # environment variables:
@@ -17,7 +18,8 @@ config="${config:-/etc/host-recovery/host-recovery.conf}"
 [ "${CRM_alert_rc}" = "0" ] || exit 0          # only a successful fencing means "down"
 [ -n "${CRM_alert_node}" ] || exit 0
 case "${CRM_alert_task}" in
-    on) exit 0 ;;                              # unfencing is not a failure
+    off|reboot) ;;
+    *) exit 0 ;;                               # unfencing (on) is not a failure
 esac
 if [ -n "${nodes}" ]; then
     case " ${nodes} " in

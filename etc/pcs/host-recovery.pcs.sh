@@ -14,7 +14,11 @@ SHARE=/opt/host-recovery/share/host-recovery/agents
 pcs resource create host-recovery ocf:host-recovery:HostRecovery \
     cli="$CLI" config="$CONFIG" \
     op monitor interval=10s timeout=60s \
-    op start timeout=20s op stop timeout=20s
+    op start timeout=20s op stop timeout=20s \
+    meta migration-threshold=3 failure-timeout=120s
+# The monitor fails after [agent] scan_error_threshold Pacemaker read errors in a row; each
+# failure restarts the resource and past migration-threshold bans it: failure-timeout lets
+# the ban expire once attrd/CIB answer again.
 # Keep it on controllers, e.g. with a node attribute osprole=controller:
 #   pcs constraint location host-recovery rule score=-INFINITY osprole ne controller
 
@@ -26,5 +30,5 @@ pcs alert recipient add host-recovery value=host-recovery id=host-recovery-recip
 # Optional: only these fenced nodes are compute nodes
 #   pcs alert update host-recovery options nodes="compute-1 compute-2"
 
-# Inspect incidents (pending/sent) kept in the CIB:
+# Inspect incidents (pending/sent) kept in the CIB, one property set per failed node:
 #   cibadmin --query --scope crm_config | grep host-recovery-incident-

@@ -23,6 +23,7 @@ from agents import cluster
 from harness.pacemaker import run
 from notifications import host_down
 from notifications.publisher import parse_transport_url
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.pacemaker
 
@@ -190,7 +191,7 @@ def test_alert_agent_on_two_controllers_yields_one_incident(resource: Path, rabb
                                                             tmp_path: Path) -> None:
     _declare(rabbit_url)
     run("stonith_admin", "--confirm", "compute-c")
-    completed = cluster.fencings("compute-c")["compute-c"]
+    completed = cluster.fencings("compute-c")["compute-c"].completed
     incidents = []
     for n, controller in enumerate(["ctl-1", "ctl-2"]):
         conf = _write_conf(tmp_path / f"{controller}.conf", rabbit_url, [], controller)
@@ -212,3 +213,136 @@ def test_alert_agent_on_two_controllers_yields_one_incident(resource: Path, rabb
         incidents.append(event.incident_id)
     assert incidents[0] == incidents[1] == host_down.incident_id_for(
         "compute-c", f"fenced@{int(completed.timestamp())}")
+
+
+
+# -- issue 11: stale, unfencing, two reporters, transient errors, evidence ------------------
+def _scan_cli(conf: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CLI), "scan", "--config-file", str(conf)], capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def _alert_agent(conf: Path, node: str, task: str = "off") -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, CRM_alert_kind="fencing", CRM_alert_node=node, CRM_alert_rc="0",
+               CRM_alert_task=task, CRM_alert_desc=f"Operation {task} of {node}: OK",
+               cli=str(CLI), config=str(conf), PATH="/usr/sbin:/usr/bin:/sbin:/bin")
+    return subprocess.run(["sh", str(ALERT)], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+@pytest.fixture(scope="module")
+def no_monitor(pacemaker) -> None:
+    """The HostRecovery primitive stopped, if an earlier test created it: its monitor would
+    reconcile these tests' nodes with its own configuration."""
+    run("crm_resource", "-r", "hr", "--meta", "-p", "target-role", "-v", "Stopped",
+        check=False)
+    run("crm_resource", "--wait", "--timeout", "60s", timeout=70)
+
+
+@pytest.fixture(scope="module")
+def fence_device(pacemaker) -> Iterator[None]:
+    """fence_dummy for the test nodes: real reboot and unfencing (on) events."""
+    run("cibadmin", "--create", "-o", "resources", "--xml-text", """
+<primitive id="hr-fence" class="stonith" type="fence_dummy">
+  <instance_attributes id="hr-fence-ia">
+    <nvpair id="hr-fence-hosts" name="pcmk_host_list" value="compute-f compute-u"/>
+  </instance_attributes>
+</primitive>""")
+    run("crm_resource", "--wait", "--timeout", "60s", timeout=70)
+    yield
+    run("cibadmin", "--delete", "-o", "resources", "--xml-text", '<primitive id="hr-fence"/>')
+
+
+def test_pending_record_of_a_node_back_is_never_published(no_monitor, rabbit_url: str,
+                                                          tmp_path: Path) -> None:
+    _declare(rabbit_url)
+    down = _write_conf(tmp_path / "down.conf", "rabbit://u:p@127.0.0.1:1/", ["compute-p"])
+    run("attrd_updater", "-p", "-n", "evacuate", "-U", "yes", "-N", "compute-p")
+    assert _scan_cli(down).returncode == 1  # broker down: kept pending
+    assert cluster.read_records(PREFIX)["compute-p"].state == "pending"
+    run("attrd_updater", "-p", "-n", "evacuate", "-D", "-N", "compute-p")
+    wait_for(lambda: "compute-p" not in cluster.nodes_with_attribute("evacuate", "yes"),
+             timeout=10, what="attribute cleared")
+    up = _write_conf(tmp_path / "up.conf", rabbit_url, ["compute-p"])
+    assert _scan_cli(up).returncode == 0
+    assert _receive(rabbit_url, timeout=3) is None, "a host that came back was reported"
+    assert "compute-p" not in cluster.read_records(PREFIX)
+
+
+def test_fencing_evidence_published_and_unfencing_is_no_incident(
+        no_monitor, fence_device, rabbit_url: str, tmp_path: Path) -> None:
+    _declare(rabbit_url)
+    conf = _write_conf(tmp_path / "f.conf", rabbit_url, ["compute-f", "compute-u"])
+    run("stonith_admin", "--unfence", "compute-u")  # storage fencing on boot: not a failure
+    run("stonith_admin", "--reboot", "compute-f")
+    event = cluster.fencings("compute-f")["compute-f"]
+    assert _scan_cli(conf).returncode == 0
+    body = _receive(rabbit_url, timeout=10)
+    assert body is not None
+    got = _parse(body)[1]
+    assert got.host == "compute-f" and got.fencing_confirmed
+    assert got.fencing_evidence == {
+        "kind": "pacemaker_fencing", "target": "compute-f", "action": "reboot",
+        "completed_at": host_down.format_time(event.completed), "executioner": "hr-ctl-1",
+        "origin": "hr-ctl-1", "by": None, "incident_id": None}
+    assert _receive(rabbit_url, timeout=3) is None, "the unfencing made an incident"
+    assert "compute-u" not in cluster.read_records(PREFIX)
+    run("stonith_admin", "--unfence", "compute-f")  # the node boots again: failure over
+    assert _scan_cli(conf).returncode == 0
+    assert "compute-f" not in cluster.read_records(PREFIX)
+    assert _receive(rabbit_url, timeout=3) is None
+
+
+def test_scan_and_alert_agent_share_one_incident(no_monitor, rabbit_url: str,
+                                                 tmp_path: Path) -> None:
+    _declare(rabbit_url)
+    conf = _write_conf(tmp_path / "d.conf", rabbit_url, ["compute-d"])
+    run("attrd_updater", "-p", "-n", "evacuate", "-U", "yes", "-N", "compute-d")
+    assert _scan_cli(conf).returncode == 0  # fence_compute's attribute seen first
+    first = _parse(_receive(rabbit_url, timeout=10) or {})[1]
+    run("stonith_admin", "--confirm", "compute-d")
+    proc = _alert_agent(conf, "compute-d")
+    assert proc.returncode == 0, proc.stderr
+    second = _parse(_receive(rabbit_url, timeout=10) or {})[1]
+    assert second.incident_id == first.incident_id
+    assert second.failure_time == first.failure_time
+    proof = second.fencing_evidence
+    assert proof is not None
+    assert (proof["action"], proof["executioner"]) == ("off", "a human")
+    assert _scan_cli(conf).returncode == 0
+    assert _receive(rabbit_url, timeout=3) is None, "a second incident"
+    run("attrd_updater", "-p", "-n", "evacuate", "-D", "-N", "compute-d")
+
+
+def test_transient_attrd_error_creates_no_new_incident(no_monitor, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    from agents import scan, service
+    conf = service.prepare(["--config-file", str(_write_conf(
+        tmp_path / "e.conf", "rabbit://u:p@127.0.0.1:1/", ["compute-e"]))])
+    sent: list[str] = []
+
+    def send(conf: Any, host: str, **kw: Any) -> None:
+        sent.append(kw["incident_id"])
+
+    run("attrd_updater", "-p", "-n", "evacuate", "-U", "yes", "-N", "compute-e")
+    wait_for(lambda: "compute-e" in cluster.nodes_with_attribute("evacuate", "yes"),
+             timeout=10, what="attribute set")
+    now = dt.datetime.now(dt.UTC)
+    scan.scan(conf, send, now=now)
+    real_run = subprocess.run
+
+    def attrd_down(args: Any, **kw: Any) -> Any:
+        if args[0] == "attrd_updater":  # attrd restarting: the IPC connection is refused
+            return subprocess.CompletedProcess(args, 102, "", "attrd_updater: Could not "
+                                               "query value: Transport endpoint is not "
+                                               "connected")
+        return real_run(args, **kw)
+
+    monkeypatch.setattr(cluster.subprocess, "run", attrd_down)
+    with contextlib.suppress(cluster.ClusterError):
+        scan.scan(conf, send, now=now + dt.timedelta(seconds=10))
+    monkeypatch.setattr(cluster.subprocess, "run", real_run)
+    scan.scan(conf, send, now=now + dt.timedelta(seconds=20))
+    assert len(set(sent)) == 1, f"incidents {sent}"
+    assert cluster.read_records(PREFIX)["compute-e"].incident_id == sent[0]
+    run("attrd_updater", "-p", "-n", "evacuate", "-D", "-N", "compute-e")
