@@ -142,11 +142,15 @@ def _add_servers(cloud: Cloud, scenario: Scenario, rng: random.Random,
     now = time.time()
     seq = 0
     unbounded = scenario["free_fraction"] is not None  # hosts are sized afterwards
+    amounts = [flavor_amounts(f) for f in flavors]
+    largest = (max(a[0] for a in amounts), max(a[1] for a in amounts),
+               max(a[2] for a in amounts))
     for host in hosts:
         provider = cloud.placement.providers[host]
         for placed in range(int(scenario["vms_per_host"])):
-            fitting = flavors if unbounded else [
-                f for f in flavors if provider.fits(flavor_amounts(f))]
+            # Room for the largest of each: every flavor fits (the cheap common case).
+            fitting = flavors if unbounded or provider.fits(largest) else [
+                f for f, a in zip(flavors, amounts, strict=True) if provider.fits(a)]
             if not fitting:
                 LOG.warning("%s is full: %d of %d VMs placed", host, placed,
                             scenario["vms_per_host"])

@@ -13,6 +13,7 @@ from simulator import heartbeat, states
 from simulator.api.views import status
 from simulator.api.wsgi import Call, Reply, Router, json_response
 from simulator.errors import NovaError
+from simulator.placement import RESOURCE_CLASSES
 
 if TYPE_CHECKING:
     from simulator.service import Simulator
@@ -55,13 +56,20 @@ class ControlApp:
         with cloud.lock:
             hosts = []
             for svc in cloud.compute_services():
-                vcpus, ram = cloud.usage(svc.host)
+                provider = cloud.placement.providers[svc.host]
+                vcpus, ram, disk = provider.used
                 hosts.append({
                     "host": svc.host, "service_id": svc.uuid, "failed": svc.failed_at is not None,
                     "state": "up" if cloud.service_is_up(svc) else "down",
                     "forced_down": svc.forced_down, "disabled": svc.disabled,
+                    "zone": cloud.zone_of(svc.host), "provider": provider.uuid,
                     "servers": len(cloud.servers_on(svc.host)), "used_vcpus": vcpus,
-                    "used_ram_mb": ram, "vcpus": svc.vcpus, "ram_mb": svc.ram_mb})
+                    "used_ram_mb": ram, "used_disk_gb": disk, "vcpus": svc.vcpus,
+                    "ram_mb": svc.ram_mb,
+                    # Placement's view: (total - reserved) x ratio, and what is left of it.
+                    "capacity": {rc: inv.capacity
+                                 for rc, inv in provider.inventories.items()},
+                    "free": dict(zip(RESOURCE_CLASSES, provider.free(), strict=True))})
             by_state = Counter(s.vm_state for s in cloud.servers.values())
             migrations = Counter(m.status for m in cloud.migrations)
         return 200, {"hosts": hosts, "servers": len(cloud.servers),

