@@ -67,7 +67,7 @@ demo: deps
 	$(VENV)/bin/host-recovery-harness demo
 
 bench: deps
-	$(VENV)/bin/python -m bench
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(MISTRAL_VENV) build *.egg-info

@@ -1,0 +1,190 @@
+"""Our chain measured through the project's ``Stack`` (RabbitMQ, Mistral, simulator, listeners).
+
+* ``run_recovery``: P2 (failure → incident ended, every VM back in its original state) and
+  the P3 figures of that run (rebuild.end → confirmation, requests per VM);
+* ``run_incidents``: P1, one incident after the other on hosts of two active VMs;
+* ``run_rack``: P5, several hosts failed at once (guard set to allow), peak RSS of listeners
+  and Mistral, largest field Mistral stored.
+
+The host-down is published in-process with the agents' own sender (what
+``host-recovery-notify`` does, without its interpreter start-up).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sqlite3
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from agents import service as agent_service
+from bench.peers import HOST, evacuable, request_counts, restored, scenario
+from bench.profile import save
+from harness.process import wait_until
+from harness.stack import Stack, StackOptions
+
+DONE = ("SUCCESS", "ERROR", "CANCELLED")
+
+
+def options(n: int, latency: float, concurrency: int, hosts: int = 4,
+            **extra: Any) -> StackOptions:
+    """The stack for one run: guard open, ``concurrency`` VMs at once."""
+    sc = scenario(n, latency, hosts)
+    return StackOptions(hosts=sc.pop("hosts"), vms_per_host=sc.pop("vms_per_host"),
+                        latency=sc.pop("latency"), scenario={**sc, **extra},
+                        actions={"recovery": {"concurrency": concurrency},
+                                 "guard": {"window": 0, "max_hosts": 1000}})
+
+
+def publish(stack: Stack, host: str, incident: str) -> float:
+    """Publish a confirmed host-down in-process; the epoch time the broker confirmed it."""
+    conf = agent_service.prepare(["--config-file", str(stack.agent_config)], [])
+    agent_service.send_host_down(conf, host, incident_id=incident,
+                                 failure_time=dt.datetime.now(dt.UTC),
+                                 fencing_confirmed=True, source="cli")
+    return time.time()
+
+
+def execution_state(stack: Stack, execution_id: str) -> str | None:
+    """The execution's state, None while Mistral has none."""
+    assert stack.mistral is not None
+    resp = requests.get(f"{stack.mistral.api_url}/executions/{execution_id}", timeout=10)
+    return str(resp.json()["state"]) if resp.status_code == 200 else None
+
+
+def _first_evacuate(stack: Stack, vm_ids: set[str]) -> float | None:
+    assert stack.simulator is not None
+    for entry in stack.simulator.control.requests()["entries"]:
+        if entry.get("action") == "evacuate" and entry["status"] < 300 and any(
+                vm in entry["path"] for vm in vm_ids):
+            return float(entry["time"]) + float(entry["duration"])
+    return None
+
+
+def run_recovery(workdir: Path, n: int, latency: float, concurrency: int,
+                 timeout: float = 1800.0) -> dict[str, Any]:
+    """One host of ``n`` VMs; P2 seconds, P3 latencies and request counts."""
+    with Stack(workdir, options(n, latency, concurrency)) as stack:
+        assert stack.simulator is not None
+        control = stack.simulator.control
+        before = evacuable(control.servers(HOST))
+        control.clear_requests()
+        failed_at = time.time()
+        control.fail_host(HOST, immediate=True)
+        incident = f"bench-{int(failed_at * 1000)}"
+        publish(stack, HOST, incident)
+        wait_until(lambda: execution_state(stack, incident) in DONE, timeout, "incident end",
+                   0.2)
+        ended = time.time()
+        state = execution_state(stack, incident)
+        save(workdir, control.requests()["entries"], control.notifications()["recent"])
+        result = {"seconds": ended - failed_at, "state": state, "evacuable": len(before),
+                  "restored": restored(stack.simulator, before),
+                  "requests": request_counts(stack.simulator),
+                  "confirm_ms": confirmation_latencies(stack)}
+        return result
+
+
+def confirmation_latencies(stack: Stack) -> list[float]:
+    """rebuild.end sent by the simulator → listener completed the wait, in ms, per VM."""
+    assert stack.simulator is not None
+    sent = {r["instance_uuid"]: float(r["time"])
+            for r in stack.simulator.control.notifications()["recent"]
+            if r["event_type"] == "instance.rebuild.end"}
+    found = []
+    for listener in stack.listeners:
+        for line in listener.lines(r"completed by instance\.rebuild\.end"):
+            words = line.split()
+            stamp = time.mktime(time.strptime(f"{words[0]} {words[1][:8]}",
+                                              "%Y-%m-%d %H:%M:%S")) + float(
+                f"0.{words[1][9:]}")
+            vm = words[words.index("instance") + 1]
+            if vm in sent:
+                found.append(1000 * (stamp - sent[vm]))
+    return sorted(found)
+
+
+def run_incidents(workdir: Path, count: int, timeout: float = 120.0
+                  ) -> tuple[list[float], list[float]]:
+    """P1 over ``count`` incidents: (published → execution, published → first evacuate) ms."""
+    opts = options(2, 0.2, 10, hosts=count + 2,
+                   states={"active": 1.0}, server_groups=[],
+                   metadata=[{"weight": 1.0, "metadata": {}}])
+    to_execution, to_evacuate = [], []
+    with Stack(workdir, opts) as stack:
+        assert stack.simulator is not None
+        control = stack.simulator.control
+        for number in range(1, count + 1):
+            host = f"compute{number}"
+            vm_ids = {vm["id"] for vm in control.servers(host)}
+            control.fail_host(host, immediate=True)
+            incident = f"p1-{number}-{int(time.time())}"
+            published = publish(stack, host, incident)
+            wait_until(lambda i=incident: execution_state(stack, i) is not None,  # type: ignore[misc]
+                       timeout, "execution created", 0.005)
+            to_execution.append(1000 * (time.time() - published))
+            wait_until(lambda v=vm_ids: _first_evacuate(stack, v) is not None,  # type: ignore[misc]
+                       timeout, "first evacuate", 0.05)
+            to_evacuate.append(1000 * (float(_first_evacuate(stack, vm_ids) or 0) - published))
+    return sorted(to_execution), sorted(to_evacuate)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def largest_field_kb(db: Path) -> float:
+    """The largest text/blob value Mistral stored (its default field limit is 1 MB)."""
+    with sqlite3.connect(db) as conn:
+        largest = 0
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+            for column in conn.execute(f"PRAGMA table_info('{table}')").fetchall():
+                if column[2].upper() in ("TEXT", "BLOB", "") or "CHAR" in column[2].upper():
+                    # names come from sqlite_master of Mistral's own schema
+                    row = conn.execute(f'SELECT max(length("{column[1]}")) '  # noqa: S608
+                                       f'FROM "{table}"').fetchone()
+                    largest = max(largest, int(row[0] or 0))
+    return largest / 1024
+
+
+def run_rack(workdir: Path, hosts: int, per_host: int, latency: float, concurrency: int,
+             timeout: float = 3600.0) -> dict[str, Any]:
+    """P5: ``hosts`` hosts of ``per_host`` VMs fail at once."""
+    with Stack(workdir, options(per_host, latency, concurrency, hosts=hosts * 2)) as stack:
+        assert stack.simulator is not None and stack.mistral is not None
+        control = stack.simulator.control
+        failing = [f"compute{i + 1}" for i in range(hosts)]
+        vms = sum(len(evacuable(control.servers(h))) for h in failing)
+        failed_at = time.time()
+        incidents = []
+        for host in failing:
+            control.fail_host(host, immediate=True)
+            incidents.append(f"p5-{host}-{int(failed_at)}")
+            publish(stack, host, incidents[-1])
+        wait_until(lambda: all(execution_state(stack, i) in DONE for i in incidents),
+                   timeout, "every incident ended", 1.0)
+        proc = stack.mistral._proc  # peak RSS needs the pid; the harness keeps it private
+        return {"vms": vms, "total_s": time.time() - failed_at,
+                "listener_rss_mb": max(_peak_rss_mb(lst.proc.pid) for lst in stack.listeners
+                                       if lst.proc is not None),
+                "mistral_rss_mb": _peak_rss_mb(proc.pid) if proc is not None else 0.0,
+                "largest_field_kb": largest_field_kb(stack.mistral.workdir /
+                                                     "mistral.sqlite")}
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    """{"p50", "p99"} (None when empty)."""
+    if not values:
+        return {"p50": None, "p99": None}
+    ordered = sorted(values)
+    # nearest rank: with few samples p99 is the largest, never below p50
+    return {"p50": statistics.median(ordered),
+            "p99": ordered[min(len(ordered), math.ceil(0.99 * len(ordered))) - 1]}
