@@ -115,11 +115,15 @@ class Stack:
 
     # -- actions ----------------------------------------------------------------------------
     def notify_host_down(self, host: str, fencing_confirmed: bool = True) -> str:
-        """Publish a confirmed host-down with our CLI, as an agent would; the incident id."""
+        """Publish a host-down with our CLI, as an agent would; the incident id.
+
+        ``fencing_confirmed``: the harness failed the host itself, so it is the one who proved
+        it dead (operator evidence dated now, which the fence step accepts).
+        """
         argv = [str(BIN / "host-recovery-notify"), "--config-file", str(self.agent_config),
                 "--host", host]
         if fencing_confirmed:
-            argv.append("--fencing-confirmed")
+            argv += ["--fenced-by", "host-recovery-harness"]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False,
                               env=QUIET_ENV)
         if done.returncode != 0:
