@@ -3,6 +3,7 @@ Nova reads through the simulator, and a listener stand-in that completes waits."
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import uuid
@@ -46,11 +47,20 @@ def upload_workflows(api: str) -> None:
 
 def start_recovery(api: str, host: str, fencing_confirmed: bool = True,
                    execution_id: str | None = None, **extra: Any) -> str:
-    """POST the execution the listener would (client-chosen id = incident id)."""
+    """POST the execution the listener would (client-chosen id = incident id).
+
+    ``fencing_confirmed`` sends the evidence a reporter would (an operator's, dated now): a
+    bare ``fencing_confirmed: true`` is not proof to the fence step.
+    """
     incident = execution_id or str(uuid.uuid4())
+    evidence = ({"kind": "operator", "target": host, "action": None,
+                 "completed_at": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+                 "executioner": None, "origin": None, "by": "functional-test",
+                 "incident_id": None} if fencing_confirmed else None)
     body = {"workflow_name": WORKFLOW_NAME, "id": incident, "input": {
         "search_opts": {"host": host}, "incident_id": incident,
-        "fencing_confirmed": fencing_confirmed, "failure_time": "2024-01-01T00:00:00Z",
+        "fencing_confirmed": fencing_confirmed, "fencing_evidence": evidence,
+        "failure_time": "2024-01-01T00:00:00Z",
         "reporter": "test", "source": "functional-test", "attempt": 1, **extra}}
     resp = requests.post(f"{api}/executions", json=body, timeout=30)
     assert resp.status_code == 201, resp.text

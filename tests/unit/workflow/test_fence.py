@@ -127,11 +127,12 @@ def test_our_own_force_down_is_evidence_for_a_rerun_of_the_same_incident(
     assert result["fenced"] and not result["forced_down"]
 
 
-def test_a_v1_reporter_confirmation_is_dated_at_the_failure(use: Callable[..., FakeNova]
-                                                            ) -> None:
+def test_a_bare_confirmation_without_a_record_is_not_evidence(use: Callable[..., FakeNova]
+                                                              ) -> None:
     use(state="down")
     result = FenceAction("i", "c1", fencing_confirmed=True, failure_time=FAILED).run(CTX)
-    assert result["fenced"] and result["evidence"]["kind"] == "reporter_confirmed"
+    assert not result["fenced"] and result["outcome"] == "not_fenced"
+    assert any("claim, not evidence" in why for why in result["rejected"])
 
 
 OPT_IN = "hosts:\n  - match: 'c*'\n    unfenced_recovery: allow\n    require_down_for: 0\n"

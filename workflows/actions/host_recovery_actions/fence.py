@@ -19,7 +19,7 @@ from typing import Any
 from oslo_log import log as logging
 
 from . import evidence, host_policy, policy, runtime
-from .base import Action, execution_ids, now_iso
+from .base import Action, execution_ids
 
 LOG = logging.getLogger(__name__)
 UNFENCED = "unfenced_opt_in"
@@ -107,12 +107,10 @@ class FenceAction(Action):
             if record is not None:
                 found.append(record)
         if self.fencing_confirmed and self.fencing_evidence is None:
-            # a v1 reporter (before the evidence record) that asserts fencing: its claim,
-            # dated at the failure it reports (else now), still has to pass the checks below
-            found.append(evidence.Evidence(
-                kind="reporter_confirmed", target=self.host, action=None,
-                completed_at=str(self.failure_time or now_iso()), executioner=None,
-                origin=None, by=None, incident_id=None))
+            # a bare claim (v1 reporter, deprecated CLI flag) says nothing of what proved the
+            # host dead, or when: it is not evidence (design.md, Safety)
+            problems.append("fencing_confirmed without a fencing_evidence record is a claim, "
+                            "not evidence")
         return found, problems
 
     def _evidence(self, rt: Any, service: dict[str, Any]
