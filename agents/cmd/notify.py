@@ -11,6 +11,7 @@ Pacemaker read error; 2 (scan) [agent] scan_error_threshold read errors in a row
 
 from __future__ import annotations
 
+import notifications.quiet  # noqa: F401  # isort: skip  (first: see notifications/quiet.py)
 import argparse
 import datetime as dt
 import sys

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import notifications.quiet  # noqa: F401  # isort: skip  (first: see notifications/quiet.py)
 import argparse
 import json
 import logging

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import notifications.quiet  # noqa: F401  # isort: skip  (first: see notifications/quiet.py)
 import argparse
 import sys
 from collections.abc import Sequence
