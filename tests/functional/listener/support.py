@@ -33,6 +33,7 @@ host_recovery.recover_host:
     - on_shared_storage: null
     - incident_id
     - fencing_confirmed: false
+    - fencing_evidence: null
     - failure_time: null
     - reporter: null
     - source: null
