@@ -54,6 +54,7 @@ typecheck: venv
 		host_recovery_actions
 
 pytest: deps
+	@$(VENV)/bin/python -m harness.detached  # a Pacemaker left by `up --detach`?
 	$(VENV)/bin/pytest -p no:cacheprovider -q -rfEs --durations=12 tests
 
 test: deps lint typecheck pytest

@@ -1,64 +1,77 @@
 """The main job, end to end, on embedded defaults (``make demo``).
 
 Starts a private RabbitMQ, the Nova + Keystone simulator, Mistral 23 with our workflow and
-actions, and two listeners; fails a compute host, publishes the host-down as the Pacemaker
-agent would, shows the recovery live (``host-recovery status --watch``) and a summary.
+actions, two listeners and a single-node Pacemaker with our agents (etc/pcs/); fails a compute
+host, records its fencing in Pacemaker, whose agents publish the host-down; shows the recovery
+live (``host-recovery status --watch``) and a summary (also ``summary.json`` in the workdir).
+Without Pacemaker (not root, not installed, already running) it says so and publishes with
+``host-recovery-notify``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+from harness import options
 from harness.process import wait_until
-from harness.stack import Stack, StackOptions
+from harness.stack import Stack
 from listener.mistral_api import MistralAPI
 from listener.status import Incident, collect
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hosts", type=int, default=4, help="compute hosts (default 4)")
-    parser.add_argument("--vms-per-host", type=int, default=10, help="VMs per host")
-    parser.add_argument("--listeners", type=int, default=2, help="controllers' listeners")
-    parser.add_argument("--microversion", default="2.95", help="Nova API version pinned")
+    options.add_arguments(parser)
     parser.add_argument("--host", default="compute1", help="the host to fail")
-    parser.add_argument("--workdir", type=Path, help="keep files here (default: a temp dir)")
+    parser.add_argument("--no-watch", dest="watch", action="store_false",
+                        help="no live view: wait for the end, print the summary (scripts)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; 0 when the incident ended done."""
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="host-recovery-demo-"))
-    options = StackOptions(hosts=args.hosts, vms_per_host=args.vms_per_host,
-                           listeners=args.listeners, microversion=args.microversion)
-    print(f"Starting RabbitMQ, the simulator ({args.hosts} hosts x {args.vms_per_host} VMs), "
-          f"Mistral and {args.listeners} listeners under {workdir} ...", flush=True)
+    opts = options.stack_options(args)
+    pacemaker = " and a single-node Pacemaker" if opts.pacemaker else ""
+    print(f"Starting RabbitMQ, the simulator ({opts.hosts} hosts x {opts.vms_per_host} VMs), "
+          f"Mistral, {opts.listeners} listeners{pacemaker} under {workdir} ...", flush=True)
     started = time.monotonic()
-    with Stack(workdir, options) as stack:
+    with Stack(workdir, opts) as stack:
         assert stack.simulator is not None and stack.mistral is not None
         print(f"  ready in {time.monotonic() - started:.1f} s: Mistral {stack.mistral.api_url}, "
               f"Nova {stack.simulator.compute_url}", flush=True)
+        if stack.trigger is not None:
+            print("  Pacemaker: HostRecovery resource and alert agent from "
+                  "etc/pcs/host-recovery.pcs.sh", flush=True)
+        elif stack.trigger_note:
+            print(f"  no Pacemaker ({stack.trigger_note}): the host-down goes through "
+                  "host-recovery-notify", flush=True)
         before = stack.simulator.control.servers(args.host)
         states = Counter(str(vm.get("status")) for vm in before)
         print(f"\n{args.host} runs {len(before)} VMs ({_counts(states)}).")
-        print(f"Failing {args.host} and publishing its host-down (fencing confirmed) ...",
-              flush=True)
+        how = ("recording its fencing in Pacemaker (stonith_admin --confirm); our agents "
+               "publish the host-down" if stack.trigger is not None else
+               "publishing its host-down (fencing confirmed) with host-recovery-notify")
+        print(f"Failing {args.host}, {how} ...", flush=True)
         failed_at = time.monotonic()
-        stack.simulator.control.fail_host(args.host, immediate=True)
-        incident_id = stack.notify_host_down(args.host)
-        print(f"  incident {incident_id} confirmed by the broker\n", flush=True)
+        incident_id = stack.fail_host(args.host)
+        print(f"  incident {incident_id} confirmed by the broker after "
+              f"{time.monotonic() - failed_at:.1f} s\n", flush=True)
         api = MistralAPI.from_url(stack.mistral.api_url)
         wait_until(lambda: bool(collect(api, incident=incident_id)), 60,
                    f"the execution of incident {incident_id}", interval=0.2)
-        stack.operator("status", "--incident", incident_id, "--watch", "--interval", "1",
-                       check=False, capture=False)
+        if args.watch:
+            stack.operator("status", "--incident", incident_id, "--watch", "--interval", "1",
+                           check=False, capture=False)
         incident = _final(api, incident_id)
         elapsed = time.monotonic() - failed_at
-        print()
+        print(flush=True)
         stack.operator("status", "--incident", incident_id, check=False, capture=False)
-        _summary(stack, incident, elapsed)
+        summary = _summary(stack, incident, elapsed, len(before))
+        (workdir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         return 0 if incident.state == "done" else 1
 
 
@@ -73,7 +86,9 @@ def _final(api: MistralAPI, incident_id: str) -> Incident:
     return found[-1]
 
 
-def _summary(stack: Stack, incident: Incident, elapsed: float) -> None:
+def _summary(stack: Stack, incident: Incident, elapsed: float,
+             vms: int) -> dict[str, object]:
+    """Print the summary; return it for summary.json (counts, outcome, trigger, calls)."""
     assert stack.simulator is not None
     counts = incident.counts
     moved = [vm for vm in incident.vms if vm.result == "evacuated"]
@@ -89,8 +104,15 @@ def _summary(stack: Stack, incident: Incident, elapsed: float) -> None:
     if seconds:
         print(f"  per VM       median {seconds[len(seconds) // 2]:.1f} s, "
               f"max {seconds[-1]:.1f} s")
-    print(f"  Nova calls   {sum(calls.values())}: " +
-          ", ".join(f"{n} {what}" for what, n in calls.most_common(6)))
+    total = sum(calls.values())
+    print(f"  Nova calls   {total} ({total / max(vms, 1):.1f} per VM): " +
+          ", ".join(f"{n} {what}" for what, n in calls.most_common(4)) + ", ...", flush=True)
+    return {"incident": incident.incident_id, "state": incident.state,
+            "outcome": incident.outcome, "vms": vms, "counts": dict(counts),
+            "results": dict(Counter(str(vm.result) for vm in incident.vms)),
+            "trigger": "pacemaker" if stack.trigger is not None else "host-recovery-notify",
+            "trigger_note": stack.trigger_note, "nova_calls": total,
+            "wall_time_s": round(elapsed, 1)}
 
 
 def _kind(path: str) -> str:

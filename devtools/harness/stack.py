@@ -23,8 +23,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from harness import cluster_trigger
 from harness.listener import ListenerProcess, write_ini
 from harness.mistral import MistralServer
+from harness.pacemaker import PacemakerError
 from harness.process import ComponentError, tail, wait_until
 from harness.rabbit import RabbitBroker
 from harness.simulator import SimulatorProcess
@@ -49,6 +51,8 @@ class StackOptions:
     scenario: dict[str, Any] = field(default_factory=dict)
     actions: dict[str, dict[str, Any]] = field(default_factory=dict)
     signing_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    # Host-downs through a single-node Pacemaker and our agents (root only; else the CLI).
+    pacemaker: bool = False
 
 
 class Stack:
@@ -64,6 +68,9 @@ class Stack:
         self.listeners: list[ListenerProcess] = []
         self.actions_config = workdir / "actions.conf"
         self.agent_config = workdir / "agent.conf"
+        self.trigger: cluster_trigger.PacemakerTrigger | None = None
+        #: Why host-downs go through host-recovery-notify although Pacemaker was asked for.
+        self.trigger_note = ""
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> Stack:
@@ -90,10 +97,31 @@ class Stack:
             self.listeners.append(listener)
         for listener in self.listeners:
             _wait_ready(listener)
+        if opts.pacemaker:
+            self._start_trigger()
         return self
+
+    def _start_trigger(self) -> None:
+        if reason := cluster_trigger.unavailable():
+            self.trigger_note = reason
+            return
+        prefix = str(self.options.scenario.get("host_prefix", "compute"))
+        trigger = cluster_trigger.PacemakerTrigger(
+            self.workdir / "pacemaker", self.cloud_url, self.options.signing_key,
+            [f"{prefix}{n + 1}" for n in range(self.options.hosts)])
+        try:
+            trigger.start()
+        except (ComponentError, PacemakerError, subprocess.TimeoutExpired, OSError) as exc:
+            trigger.stop()
+            self.trigger_note = f"Pacemaker did not start: {exc}"
+            return
+        self.trigger = trigger
 
     def stop(self) -> None:
         """Stop in reverse order; never raises (it runs on every exit path)."""
+        if self.trigger is not None:
+            self.trigger.stop()
+            self.trigger = None
         for listener in self.listeners:
             listener.terminate()
         if self.mistral is not None:
@@ -114,6 +142,18 @@ class Stack:
         self.stop()
 
     # -- actions ----------------------------------------------------------------------------
+    def fail_host(self, host: str) -> str:
+        """Fail ``host`` in the simulator and report it; the incident id.
+
+        With Pacemaker: fenced in its history, published by our agents. Without: the CLI.
+        """
+        assert self.simulator is not None
+        self.simulator.control.fail_host(host, immediate=True)
+        if self.trigger is None:
+            return self.notify_host_down(host)
+        self.trigger.fence(host)
+        return self.trigger.incident(host)
+
     def notify_host_down(self, host: str, fencing_confirmed: bool = True) -> str:
         """Publish a host-down with our CLI, as an agent would; the incident id.
 
@@ -143,7 +183,7 @@ class Stack:
                               check=False, env=QUIET_ENV)
         if check and done.returncode != 0:
             raise ComponentError(f"host-recovery {' '.join(args)} exited {done.returncode}: "
-                                 f"{done.stderr}")
+                                 f"{done.stderr}{done.stdout}")
         return done
 
     # -- configuration ----------------------------------------------------------------------

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Deploy host-recovery's Pacemaker agents (run once, on one controller, as root).
-# Adjust the paths: CLI is host-recovery-notify in host-recovery's virtualenv.
+# Adjust the paths (or set them in the environment, as `make demo` does): CLI is
+# host-recovery-notify in host-recovery's virtualenv, ALERT the installed alert agent.
 set -e
-CLI=/opt/host-recovery/bin/host-recovery-notify
-CONFIG=/etc/host-recovery/host-recovery.conf
+CLI=${CLI:-/opt/host-recovery/bin/host-recovery-notify}
+CONFIG=${CONFIG:-/etc/host-recovery/host-recovery.conf}
+ALERT=${ALERT:-/usr/local/lib/host-recovery/host_recovery_alert.sh}
 SHARE=/opt/host-recovery/share/host-recovery/agents
 
 # On EVERY controller: install the OCF agent and the alert agent.
@@ -23,12 +25,13 @@ pcs resource create host-recovery ocf:host-recovery:HostRecovery \
 #   pcs constraint location host-recovery rule score=-INFINITY osprole ne controller
 
 # 2. The alert agent: fires on every node for each fencing; one incident id anyway.
-pcs alert create id=host-recovery \
-    path=/usr/local/lib/host-recovery/host_recovery_alert.sh \
+#    (Its id differs from the resource's: Pacemaker ids are unique across the CIB.)
+pcs alert create id=host-recovery-alert \
+    path="$ALERT" \
     options cli="$CLI" config="$CONFIG"
-pcs alert recipient add host-recovery value=host-recovery id=host-recovery-recipient
+pcs alert recipient add host-recovery-alert value=host-recovery id=host-recovery-recipient
 # Optional: only these fenced nodes are compute nodes
-#   pcs alert update host-recovery options nodes="compute-1 compute-2"
+#   pcs alert update host-recovery-alert options nodes="compute-1 compute-2"
 
 # Inspect incidents (pending/sent) kept in the CIB, one property set per failed node:
 #   cibadmin --query --scope crm_config | grep host-recovery-incident-
