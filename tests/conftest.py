@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.mistral",
     "tests.fixtures.simulator",
     "tests.fixtures.pacemaker",
+    "tests.fixtures.prod",
 ]

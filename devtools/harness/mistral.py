@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import requests
@@ -45,8 +46,12 @@ class MistralServer:
 
     def __init__(self, workdir: Path, transport_url: str, venv: Path | None = None,
                  actions_config: Path | None = None,
-                 extra_config: dict[str, dict[str, str]] | None = None) -> None:
+                 extra_config: dict[str, dict[str, str]] | None = None,
+                 services: Sequence[str] | None = None) -> None:
         self.workdir = workdir
+        # None: every service in one process; else a subset (e.g. ("engine",)), the
+        # multi-process topology of harness.mistral_cluster
+        self.services = list(services) if services else None
         self.transport_url = transport_url
         self.venv = venv or default_venv()
         self.actions_config = actions_config
@@ -80,14 +85,18 @@ class MistralServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._write_config()
         db = self.workdir / "mistral.sqlite"
-        if not db.exists():
+        if not db.exists() and "connection" not in self.extra_config.get("database", {}):
             shutil.copyfile(self._template_db(), db)
         env = dict(os.environ)
         if self.actions_config is not None:
             env["HOST_RECOVERY_ACTIONS_CONFIG"] = str(self.actions_config)
+        argv = [str(python), "-P", str(SERVER_SCRIPT), "--config-file", str(self.config_file)]
+        if self.services is not None:
+            self._ready_file.unlink(missing_ok=True)
+            argv += ["--services", ",".join(self.services), "--ready-file",
+                     str(self._ready_file)]
         # -P: the script's folder (harness/, with its mistral.py) must not shadow Mistral
-        self._proc = spawn([str(python), "-P", str(SERVER_SCRIPT), "--config-file",
-                            str(self.config_file)], self.workdir / "mistral.out", env=env)
+        self._proc = spawn(argv, self.workdir / "mistral.out", env=env)
         try:
             wait_until(self._ready, timeout, f"Mistral API on port {self.port}", interval=0.2,
                        alive=lambda: self.running)
@@ -105,7 +114,17 @@ class MistralServer:
         self._proc = None
 
     # -- internals --------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def _ready_file(self) -> Path:
+        return self.workdir / "ready"
+
     def _ready(self) -> bool:
+        if self.services is not None and "api" not in self.services:
+            return self._ready_file.exists()
         try:
             resp = requests.get(f"{self.api_url}/workbooks", timeout=2)
         except requests.RequestException:

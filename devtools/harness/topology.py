@@ -1,0 +1,156 @@
+"""The production topology on one machine: PostgreSQL, a 3-node RabbitMQ cluster with quorum
+queues, Mistral as six processes, three listeners, the simulator.
+
+    with ProdTopology(Path("/tmp/run"), StackOptions(listeners=3)) as topo:
+        topo.simulator.control.fail_host("compute1", immediate=True)
+        incident = topo.notify_host_down("compute1")
+        topo.mistral_cluster.process("engine-1").kill()
+
+It is a :class:`harness.stack.Stack` (same operator, notify and config helpers); ``mistral``
+is the API process, so everything written for the embedded stack works against it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from harness.listener import ListenerProcess
+from harness.mistral_cluster import MistralCluster, prepare_database
+from harness.postgres import PostgresServer
+from harness.rabbit_cluster import RabbitCluster, together
+from harness.simulator import SimulatorProcess
+from harness.stack import Stack, StackOptions, _wait_ready, write_actions_config
+
+# our queues as quorum queues; oslo declares them, our kombu publishers mirror the arguments
+QUORUM = {"rabbit_quorum_queue": "True", "amqp_durable_queues": "True"}
+NOVA_ENV = {f"OS_OSLO_MESSAGING_RABBIT__{key.upper()}": value for key, value in QUORUM.items()}
+
+
+class ProdTopology(Stack):
+    """Start order: PostgreSQL and RabbitMQ together, simulator, Mistral, listeners."""
+
+    def __init__(self, workdir: Path, options: StackOptions | None = None) -> None:
+        super().__init__(workdir, options or StackOptions(listeners=3))
+        self.postgres: PostgresServer | None = None
+        self.cluster = RabbitCluster(workdir / "rabbit")
+        self.mistral_cluster: MistralCluster | None = None
+        self.start_seconds = 0.0
+
+    def start(self) -> ProdTopology:
+        began = time.monotonic()
+        opts = self.options
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.postgres = PostgresServer()
+        self.postgres.start()
+        # the schema needs only PostgreSQL: build it while the broker nodes boot
+        together([self.cluster.start, functools.partial(
+            prepare_database, self.postgres, "mistral", self.workdir / "mistral")])
+        self.cloud_url = self.cluster.new_vhost("cloud")
+        scenario = {"hosts": opts.hosts, "vms_per_host": opts.vms_per_host,
+                    "latency": opts.latency, **opts.scenario}
+        self.simulator = SimulatorProcess(self.workdir / "simulator", self.cloud_url,
+                                          scenario=scenario)
+        self.mistral_cluster = MistralCluster(self.workdir / "mistral",
+                                              self.cluster.new_vhost("mistral"),
+                                              self.postgres, actions_config=self.actions_config)
+        self.mistral = self.mistral_cluster.api
+        # Nova (the simulator) on a quorum-queue broker declares durable exchanges too (nova.conf
+        # would say so); it reads oslo options from OS_<GROUP>__<OPTION>, set for its spawn
+        with _environ(NOVA_ENV):
+            together([self.simulator.start, self.mistral_cluster.start])
+        self._write_actions_config()
+        self.operator("workflow", "sync")
+        self._write_agent_config()
+        for n in range(opts.listeners):
+            self.listeners.append(self.new_listener(f"controller-{n + 1}"))
+        for listener in self.listeners:
+            listener.start(wait=False)
+        for listener in self.listeners:
+            _wait_ready(listener)
+        self.start_seconds = time.monotonic() - began
+        return self
+
+    def stop(self) -> None:
+        """Stop in reverse order; never raises."""
+        together([listener.terminate for listener in self.listeners])
+        if self.mistral_cluster is not None:
+            self.mistral_cluster.stop()
+        if self.simulator is not None:
+            self.simulator.stop()
+        self.cluster.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres.wipe()
+
+    def new_listener(self, name: str) -> ListenerProcess:
+        """A listener (not started) configured like the topology's own."""
+        assert self.mistral is not None
+        return ListenerProcess(self.workdir / "listeners", name, self.cloud_url,
+                               self.mistral.api_url, signing_key=self.options.signing_key,
+                               extra={"oslo_messaging_rabbit": dict(QUORUM),
+                                      "nova_notifications": {"amqp_durable_queues": "True"}})
+
+    def rss_mb(self) -> dict[str, float]:
+        """Resident memory per component (process trees summed), in MB."""
+        groups: dict[str, list[int]] = {
+            "rabbitmq": [n._proc.pid for n in self.cluster.nodes if n._proc is not None],
+            "postgresql": [self.postgres._proc.pid] if self.postgres and self.postgres._proc
+            else [],
+            "mistral": self.mistral_cluster.pids() if self.mistral_cluster else [],
+            "listeners": [lst.proc.pid for lst in self.listeners if lst.proc is not None],
+        }
+        return {name: _tree_rss(pids) / 2**20 for name, pids in groups.items()}
+
+    def _write_actions_config(self) -> None:
+        assert self.simulator is not None and self.mistral is not None
+        write_actions_config(self.actions_config, self.mistral, self.simulator,
+                             microversion=self.options.microversion,
+                             notifications={"transport_url": self.cloud_url},
+                             oslo_messaging_rabbit=dict(QUORUM), **self.options.actions)
+
+    def _write_agent_config(self) -> None:
+        super()._write_agent_config()
+        # the agent declares the quorum host-down queue with oslo's arguments
+        with self.agent_config.open("a") as conf:
+            conf.write("[oslo_messaging_rabbit]\n"
+                       + "".join(f"{key} = {value}\n" for key, value in QUORUM.items()))
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in os.environ while children are spawned (they copy it), then removed."""
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key in values:
+            os.environ.pop(key, None)
+
+
+def _tree_rss(pids: list[int]) -> int:
+    """Bytes resident in ``pids`` and all their descendants (read from /proc)."""
+    parent: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            statm = (entry / "statm").read_text().split()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        parent[int(entry.name)] = int(fields[1])
+        rss[int(entry.name)] = int(statm[1]) * 4096
+    wanted = set(pids)
+    changed = True
+    while changed:  # close over descendants
+        grown = {pid for pid, ppid in parent.items() if ppid in wanted} - wanted
+        changed = bool(grown)
+        wanted |= grown
+    return sum(rss.get(pid, 0) for pid in wanted)
