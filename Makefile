@@ -9,7 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 export PYTHONDONTWRITEBYTECODE = 1
 
 .PHONY: all deps system-deps venv mistral-venv lint typecheck unit pytest test demo bench \
-	sample-config clean
+	sample-config clean soak
 
 all: test
 
@@ -37,7 +37,7 @@ $(MISTRAL_VENV)/.installed: workflows/actions/setup.cfg workflows/actions/requir
 	@echo "building $(MISTRAL_VENV)"
 	@test -x $(MISTRAL_VENV)/bin/python || $(PYTHON) -m venv $(MISTRAL_VENV)
 	@$(MISTRAL_VENV)/bin/pip install $(PIP_FLAGS) mistral==23.0.0 python-mistralclient \
-		-r workflows/actions/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+		psycopg2-binary -r workflows/actions/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
 	@$(MISTRAL_VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e workflows/actions 2>&1 \
 		| grep -v "^WARNING: Location" || true
 	@$(MISTRAL_VENV)/bin/python -c "import mistral, host_recovery_actions"
@@ -69,6 +69,12 @@ demo: deps
 
 bench: deps
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
+
+# fault trials on the production topology, repeated; not in `make test` (SUITE=R1 TRIALS=5)
+SUITE ?= R1,R3
+TRIALS ?= 20
+soak: deps
+	$(VENV)/bin/python -m harness.soak --suite "$(SUITE)" --trials $(TRIALS)
 
 clean:
 	rm -rf $(VENV) $(MISTRAL_VENV) build *.egg-info

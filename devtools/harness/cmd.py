@@ -4,6 +4,7 @@
     host-recovery-harness up              # start everything, print the URLs, wait for Ctrl-C
     host-recovery-harness up --detach     # the same, left running; then:
     host-recovery-harness down            # stop what `up --detach` started
+    host-recovery-harness up --topology prod   # PostgreSQL, RabbitMQ cluster, Mistral processes
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import notifications.quiet  # noqa: F401  # isort: skip  (first: see notifications/quiet.py)
 import argparse
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
-from harness import demo, detached, options
+from harness import demo, detached, options, topology
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,10 +30,22 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_arguments(up)
     up.add_argument("--detach", action="store_true",
                     help="return once ready, leaving everything running")
-    up.set_defaults(func=detached.up)
+    up.add_argument("--topology", choices=("embedded", "prod"), default="embedded",
+                    help="prod: PostgreSQL, a 3-node RabbitMQ cluster with quorum queues, "
+                    "Mistral as 6 processes, 3 listeners (harness.topology; no --detach)")
+    up.set_defaults(func=_up)
     down = commands.add_parser("down", help="stop what `up --detach` started")
     down.set_defaults(func=detached.down)
     return parser
+
+
+def _up(args: argparse.Namespace) -> int:
+    if args.topology != "prod":
+        return detached.up(args)
+    if args.detach:
+        raise SystemExit("up --topology prod runs in the foreground (no --detach)")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="host-recovery-prod-"))
+    return topology.serve(options.stack_options(args), workdir)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,6 +77,13 @@ class ProdTopology(Stack):
         self.start_seconds = time.monotonic() - began
         return self
 
+    def __enter__(self) -> ProdTopology:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
     def stop(self) -> None:
         """Stop in reverse order; never raises."""
         together([listener.terminate for listener in self.listeners])
@@ -119,6 +128,23 @@ class ProdTopology(Stack):
         with self.agent_config.open("a") as conf:
             conf.write("[oslo_messaging_rabbit]\n"
                        + "".join(f"{key} = {value}\n" for key, value in QUORUM.items()))
+
+
+def serve(options: StackOptions, workdir: Path) -> int:
+    """``host-recovery-harness up --topology prod``: start, print, wait for SIGTERM/Ctrl-C."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    options.listeners = max(options.listeners, 3)
+    with ProdTopology(workdir, options) as topo:
+        assert topo.mistral is not None and topo.simulator is not None
+        print(f"workdir    {workdir}\nbroker     {topo.cloud_url}\n"
+              f"mistral    {topo.mistral.api_url}\nnova       {topo.simulator.compute_url}\n"
+              f"agent conf {topo.agent_config}\nstarted in {topo.start_seconds:.0f} s, RSS MB "
+              f"{ {k: round(v) for k, v in topo.rss_mb().items()} }\n"
+              "Ctrl-C stops everything.", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+    return 0
 
 
 @contextlib.contextmanager
