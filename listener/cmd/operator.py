@@ -8,10 +8,10 @@ import sys
 from collections.abc import Sequence
 
 from listener import service
-from listener.operator import decisions, health, rerun, status, workflow
+from listener.operator import decisions, health, rerun, status, unfence, workflow
 
 #: Each module adds its subcommands (``register(subparsers)``).
-COMMANDS = (workflow, health, decisions, rerun, status)
+COMMANDS = (workflow, health, decisions, rerun, status, unfence)
 
 
 def build_parser() -> argparse.ArgumentParser:

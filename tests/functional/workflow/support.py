@@ -15,10 +15,11 @@ import requests
 from harness import stack
 from harness.mistral import MistralServer
 from harness.simulator import SimulatorProcess
+from notifications import contract
 from tests.waiting import wait_for
 from workflows import WORKFLOW_NAME, definition
 
-WAIT_ACTION = "host_recovery.wait_evacuation"
+WAIT_ACTION = contract.WAIT_EVACUATION
 
 
 def write_actions_config(path: Path, mistral: MistralServer, sim: SimulatorProcess,

@@ -15,12 +15,13 @@ import requests
 
 from harness.mistral import MistralServer
 from harness.simulator import SimulatorProcess
+from notifications import contract
 from tests.functional.workflow import support
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.mistral
 
-APPROVAL = "host_recovery.await_approval"
+APPROVAL = contract.AWAIT_APPROVAL
 PREFIX = "noretry"
 HOST = f"{PREFIX}1"
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from notifications import contract
 from workflows import INSTANCE_WORKFLOW_NAME, WORKFLOW_NAME, definition
 
 NO_RETRY = {WORKFLOW_NAME: {"await_approval", "recover"}, INSTANCE_WORKFLOW_NAME: {"wait"}}
@@ -40,7 +41,7 @@ def test_the_output_on_error_repeats_the_output() -> None:
 
 def test_one_report_task_fed_by_the_published_outcome() -> None:
     tasks = _workflows()[WORKFLOW_NAME]["tasks"]
-    reports = [n for n, t in tasks.items() if t.get("action") == "host_recovery.report"]
+    reports = [n for n, t in tasks.items() if t.get("action") == contract.REPORT]
     assert reports == ["report"]
     assert tasks["report"]["input"]["outcome"] == "<% $.outcome %>"
     assert tasks["report"]["input"]["reason"] == "<% $.reason %>"

@@ -6,11 +6,11 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import events, guard, host_policy, policy, runtime
+from . import contract, events, guard, host_policy, policy, runtime
 from .base import Action, execution_ids
 
 LOG = logging.getLogger(__name__)
-WORKFLOW_NAME = "host_recovery.recover_host"
+WORKFLOW_NAME = contract.RECOVER_HOST
 
 
 class GateAction(Action):

@@ -16,16 +16,17 @@ Run ad hoc (``host-recovery unfence HOST``; a listener may run it periodically).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from oslo_log import log as logging
 
-from . import events, runtime
+from . import contract, events, runtime
 from .base import Action, execution_ids
 from .nova import NovaError
 
 LOG = logging.getLogger(__name__)
-WORKFLOW_NAME = "host_recovery.recover_host"
+WORKFLOW_NAME = contract.RECOVER_HOST
 ACTIVE = ("RUNNING", "IDLE", "PAUSED")
 
 
@@ -67,6 +68,27 @@ def decide(host: str, executions: list[dict[str, Any]],
                    "yourself if you set it"), None
 
 
+def _with_output(mistral: Any, host: str,
+                 executions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The executions, the host's ended ones re-read with their output until one fenced.
+
+    Mistral leaves ``output`` out of execution lists: without this re-read no fence record is
+    ever seen and every force-down looks like someone else's.
+    """
+    out = []
+    found = False
+    for listed in executions:
+        full = listed
+        if not found and _host(listed) == host and listed.get("state") not in ACTIVE:
+            if not listed.get("output"):
+                full = dict(mistral.execution(str(listed["id"])))
+            if isinstance(full.get("output"), str):  # served as JSON text
+                full["output"] = json.loads(full["output"] or "{}")
+            found = bool((full.get("output") or {}).get("fence"))
+        out.append(full)
+    return out
+
+
 class GiveBackAction(Action):
     """Clear forced_down of ``host`` when the conditions above hold."""
 
@@ -78,8 +100,8 @@ class GiveBackAction(Action):
         ids = execution_ids(context)
         services = rt.nova.compute_services(self.host)
         service = services[0] if services else None
-        ok, reason, incident = decide(self.host, rt.mistral.executions(WORKFLOW_NAME),
-                                      service)
+        ok, reason, incident = decide(self.host, _with_output(
+            rt.mistral, self.host, rt.mistral.executions(WORKFLOW_NAME)), service)
         if ok and service is not None:
             try:
                 rt.nova.unforce_down(service)

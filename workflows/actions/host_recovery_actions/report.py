@@ -7,7 +7,7 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import events, runtime, source_check
+from . import contract, events, runtime, source_check
 from .base import Action, execution_ids
 
 LOG = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class ReportAction(Action):
         rt = runtime.build()
         execution_id = execution_ids(context)["workflow_execution_id"]
         if self.outcome == "discarded":  # a timed-out approval stays RUNNING: end it
-            for action in rt.mistral.running_actions("host_recovery.await_approval",
+            for action in rt.mistral.running_actions(contract.AWAIT_APPROVAL,
                                                      incident_id=self.incident_id,
                                                      attempt=self.attempt):
                 rt.mistral.complete(action["id"], "ERROR", {"approved": False,
