@@ -21,7 +21,6 @@ from tests.waiting import wait_for
 
 pytestmark = pytest.mark.mistral
 
-APPROVAL = contract.AWAIT_APPROVAL
 PREFIX = "noretry"
 HOST = f"{PREFIX}1"
 
@@ -84,14 +83,15 @@ def test_a_failed_approval_is_not_retried_and_the_incident_is_discarded(
         mistral: MistralServer, cloud: SimulatorProcess, tmp_path: Path) -> None:
     api = mistral.api_url
     incident = _start(mistral, cloud, tmp_path, guard={"max_hosts": 0})  # hold every host
-    held = wait_for(lambda: _running(api, APPROVAL, incident), 60, "the approval wait")
+    held = wait_for(lambda: _running(api, contract.AWAIT_APPROVAL, incident), 60,
+                    "the approval wait")
     assert _fail_action(api, held["id"]) == 200
     execution = support.wait_execution(api, incident, timeout=60)
     assert execution["state"] == "SUCCESS", execution.get("state_info")
     assert execution["output"]["outcome"] == "discarded"
     assert execution["output"]["reason"].startswith(
         "discarded by approval timeout (held: mass failure"), execution["output"]["reason"]
-    [task] = _tasks(api, incident, "await_approval")
+    [task] = _tasks(api, incident, contract.TASK_AWAIT_APPROVAL)
     assert task["state"] == "ERROR"
     actions = _get(api, f"/tasks/{task['id']}/action_executions")["action_executions"]
     assert [a["id"] for a in actions] == [held["id"]]
@@ -101,19 +101,19 @@ def test_a_failed_wait_is_not_retried_and_polling_finds_the_evacuation(
         mistral: MistralServer, cloud: SimulatorProcess, tmp_path: Path) -> None:
     api = mistral.api_url
     incident = _start(mistral, cloud, tmp_path, guard={"max_hosts": 100})
-    waiting = wait_for(lambda: _running(api, support.WAIT_ACTION, incident), 60,
+    waiting = wait_for(lambda: _running(api, contract.WAIT_EVACUATION, incident), 60,
                        "the wait for Nova")
     assert _fail_action(api, waiting["id"]) == 200
     execution = support.wait_execution(api, incident, timeout=60)
     assert execution["state"] == "SUCCESS", execution.get("state_info")
     assert execution["output"]["outcome"] == "done", execution["output"]["reason"]
-    [recover] = _tasks(api, incident, "recover")
+    [recover] = _tasks(api, incident, contract.TASK_RECOVER)
     [instance] = _get(api, f"/tasks/{recover['id']}/workflow_executions")["executions"]
-    [wait] = _tasks(api, instance["id"], "wait")
+    [wait] = _tasks(api, instance["id"], contract.TASK_WAIT)
     assert wait["state"] == "ERROR"
     actions = _get(api, f"/tasks/{wait['id']}/action_executions")["action_executions"]
     assert [a["id"] for a in actions] == [waiting["id"]]
-    assert [t["state"] for t in _tasks(api, instance["id"], "poll")] == ["SUCCESS"]
+    assert [t["state"] for t in _tasks(api, instance["id"], contract.TASK_POLL)] == ["SUCCESS"]
 
 
 def test_a_failed_instance_workflow_is_not_rerun_by_a_retry(
@@ -122,9 +122,9 @@ def test_a_failed_instance_workflow_is_not_rerun_by_a_retry(
     # no re-plan: the recover task's error goes straight to the report
     incident = _start(mistral, cloud, tmp_path, guard={"max_hosts": 100},
                       recovery={"replan_attempts": 0})
-    waiting = wait_for(lambda: _running(api, support.WAIT_ACTION, incident), 60,
+    waiting = wait_for(lambda: _running(api, contract.WAIT_EVACUATION, incident), 60,
                        "the wait for Nova")
-    [recover] = _tasks(api, incident, "recover")
+    [recover] = _tasks(api, incident, contract.TASK_RECOVER)
     [instance] = _get(api, f"/tasks/{recover['id']}/workflow_executions")["executions"]
     try:
         resp = requests.put(f"{api}/executions/{instance['id']}", json={"state": "ERROR"},
@@ -136,7 +136,7 @@ def test_a_failed_instance_workflow_is_not_rerun_by_a_retry(
     assert execution["state"] == "ERROR"
     assert execution["output"]["outcome"] == "failed"
     assert execution["output"]["summary"]["failed"] == 1
-    [recover] = _tasks(api, incident, "recover")
+    [recover] = _tasks(api, incident, contract.TASK_RECOVER)
     assert recover["state"] == "ERROR"
     runs = _get(api, f"/tasks/{recover['id']}/workflow_executions")["executions"]
     assert [r["id"] for r in runs] == [instance["id"]]
