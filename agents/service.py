@@ -10,7 +10,7 @@ from oslo_log import log as logging
 
 from agents import conf as agents_conf
 from notifications import conf as hd_conf
-from notifications import host_down, messaging
+from notifications import host_down, messaging, signing
 from notifications.publisher import Publisher, QueueSpec, oslo_queue_arguments, parse_transport_url
 
 LOG = logging.getLogger(__name__)
@@ -66,7 +66,13 @@ def send_host_down(conf: cfg.ConfigOpts, host: str, *, incident_id: str,
                    on_shared_storage: bool | None = None,
                    fencing_evidence: host_down.FencingEvidence | None = None,
                    publisher: Publisher | None = None) -> str:
-    """Publish one signed host-down until the broker confirms; raise PublishError if not."""
+    """Publish one signed host-down until the broker confirms; raise PublishError if not.
+
+    ValueError (before anything is sent) without a signing key unless [host_down]
+    allow_unsigned: an unsigned host-down would be dead-lettered by every listener.
+    """
+    keyring = signing.keyring_from_conf(conf)
+    key_id, secret = keyring.signing_key()
     if on_shared_storage is None:
         on_shared_storage = conf.agent.on_shared_storage
     reporter = f"{source}@{conf.agent.reporter}"
@@ -76,7 +82,7 @@ def send_host_down(conf: cfg.ConfigOpts, host: str, *, incident_id: str,
         return host_down.build_payload(
             host, incident_id=incident_id, failure_time=failure_time, reporter=reporter,
             fencing_confirmed=fencing_confirmed, source=source,
-            on_shared_storage=on_shared_storage, signing_key=conf.host_down.signing_key,
+            on_shared_storage=on_shared_storage, signing_key=secret, key_id=key_id,
             fencing_evidence=fencing_evidence)
 
     message_id = (publisher or make_publisher(conf)).publish(

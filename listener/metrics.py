@@ -70,10 +70,19 @@ class Metrics:
         self.confirmation_latency = Histogram(
             "host_recovery_confirmation_latency_seconds", "From Nova sending the event to "
             "the wait being completed.", buckets=_LATENCY_BUCKETS, registry=registry)
+        self.signing_keys = Gauge(
+            "host_recovery_signing_key_info", "1 for each key id this listener verifies "
+            "host-downs with (no series: it cannot verify signatures).", ["key_id"],
+            registry=registry)
         self._seen_ended: set[str] = set()
         self._lock = threading.Lock()
         for source in ("host_down", "nova"):
             self.consumed.labels(source=source)  # export zeros before the first message
+
+    def set_signing_keys(self, key_ids: Iterable[str]) -> None:
+        """Export the ids (never the secrets) of the keys this listener accepts."""
+        for key_id in key_ids:
+            self.signing_keys.labels(key_id=key_id).set(1)
 
     def vm_outcome(self, recovered: bool) -> None:
         (self.vms_recovered if recovered else self.vms_failed).inc()
@@ -104,6 +113,7 @@ METRIC_NAMES = frozenset({
     "host_recovery_incidents_total",
     "host_recovery_incidents_current",
     "host_recovery_held_incidents",
+    "host_recovery_signing_key_info",
     "host_recovery_vms_recovered_total",
     "host_recovery_vms_failed_total",
     "host_recovery_time_to_recover_seconds_bucket",

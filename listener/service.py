@@ -31,7 +31,7 @@ from listener.metrics import Exporter, Metrics, StatusRefresher, start_exporter
 from listener.mistral_api import MistralAPI
 from listener.nova import NovaEventListener
 from notifications import conf as notifications_conf
-from notifications import messaging
+from notifications import messaging, signing
 from notifications.contract import MistralUnavailable
 
 LOG = logging.getLogger(__name__)
@@ -74,6 +74,8 @@ class ListenerService:
         self.mistral = mistral or MistralAPI.from_conf(conf)
         self.dead_letters = dead_letters or DeadLetters.from_conf(conf)
         self.metrics = Metrics(prometheus_client.CollectorRegistry())
+        # no key and not allow_unsigned: ValueError, the listener refuses to start
+        self.metrics.set_signing_keys(signing.keyring_from_conf(conf).key_ids)
         self.stopping = threading.Event()
         self._shutdown = threading.Event()
         self._paths: list[HostDownListener | NovaEventListener] = []

@@ -29,13 +29,32 @@ host_down_opts = [
     cfg.StrOpt(
         "signing_key",
         secret=True,
-        help="Shared HMAC-SHA256 key that signs host-down payloads. Producers sign with it "
-        "and listeners verify with it.",
+        help="Legacy HMAC-SHA256 key (id 'default'): producers without signing_key_id sign "
+        "with it, listeners verify payloads without key_id with it.",
+    ),
+    cfg.ListOpt(
+        "signing_keys",
+        default=[],
+        secret=True,
+        help="Keys by id, 'id:secret,id:secret': listeners accept a payload signed with any "
+        "of them (its key_id names which), so keys can be rotated (docs/operations.md). The "
+        "legacy signing_key verifies payloads without key_id under the id 'default'.",
+    ),
+    cfg.StrOpt(
+        "signing_key_file",
+        help="File of further keys, one 'id:secret' a line ('#' comments), read at each "
+        "use; keep it readable by the service user only.",
+    ),
+    cfg.StrOpt(
+        "signing_key_id",
+        help="Producers: sign with this key of signing_keys/signing_key_file and write its "
+        "id into the payload; unset: sign with signing_key and no key_id.",
     ),
     cfg.BoolOpt(
         "allow_unsigned",
         default=False,
-        help="Accept host-down payloads without a signature (only for trusted brokers).",
+        help="Trusted brokers only: listeners accept host-downs without a signature and "
+        "start without a key; producers without a key publish unsigned. False: both refuse.",
     ),
     cfg.IntOpt(
         "replay_window",
@@ -55,8 +74,11 @@ host_down_opts = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [host_down] options on ``conf``."""
-    conf.register_group(host_down_group)
-    conf.register_opts(host_down_opts, group=host_down_group)
+    # a group of its own per ConfigOpts: oslo keeps overrides on the OptGroup object
+    group = cfg.OptGroup(host_down_group.name, title=host_down_group.title,
+                         help=host_down_group.help)
+    conf.register_group(group)
+    conf.register_opts(host_down_opts, group=group)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

@@ -37,6 +37,7 @@ from notifications.fencing_evidence import (
     validate_evidence,
 )
 from notifications.incident import HOST_RECOVERY_NS, incident_id_for
+from notifications.signing import Keyring, keyring_from_conf
 
 __all__ = [
     "HOST_RECOVERY_NS",
@@ -45,6 +46,7 @@ __all__ = [
     "FencingEvidence",
     "HostDown",
     "InvalidHostDown",
+    "Keyring",
     "build_payload",
     "canonical",
     "evidence_time",
@@ -54,11 +56,15 @@ __all__ = [
     "parse_host_down",
     "parse_with_conf",
     "sign",
+    "sign_payload",
     "validate_evidence",
 ]
 
 PAYLOAD_VERSION = "1.0"
-REASONS = ("malformed", "unsupported_version", "unsigned", "forged", "replayed")
+REASONS = ("malformed", "unsupported_version", "unsigned", "forged", "unknown_key", "clock",
+           "replayed")
+# This listener could not judge (a peer with the right keys or clock may): retry, bounded.
+UNJUDGED_REASONS = ("unsigned", "forged", "unknown_key", "clock")
 
 
 class InvalidHostDown(ValueError):
@@ -70,6 +76,11 @@ class InvalidHostDown(ValueError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+    @property
+    def unjudged(self) -> bool:
+        """True when another listener (other keys, another clock) might accept it."""
+        return self.reason in UNJUDGED_REASONS
 
 
 @dataclass(frozen=True)
@@ -116,13 +127,15 @@ def sign(payload: dict[str, Any], key: str) -> str:
 def build_payload(host: str, *, incident_id: str, failure_time: dt.datetime, reporter: str,
                   fencing_confirmed: bool, source: str, on_shared_storage: bool | None = None,
                   signing_key: str | None = None, sent_at: dt.datetime | None = None,
-                  fencing_evidence: FencingEvidence | None = None) -> dict[str, Any]:
+                  fencing_evidence: FencingEvidence | None = None,
+                  key_id: str | None = None) -> dict[str, Any]:
     """A version 1.0 payload, signed when ``signing_key`` is given.
 
     ``sent_at`` defaults to now: rebuild (re-sign) the payload at each publish attempt so a
     retried message is not rejected as replayed. ``fencing_evidence`` is written only when
     given (listeners older than the field would reject it), and then requires
-    ``fencing_confirmed``.
+    ``fencing_confirmed``. ``key_id`` (signed too) names ``signing_key`` among the keys
+    listeners accept; without it listeners verify with their legacy ``signing_key``.
     """
     if fencing_evidence is not None and not fencing_confirmed:
         raise ValueError("fencing_evidence given with fencing_confirmed false")
@@ -139,9 +152,29 @@ def build_payload(host: str, *, incident_id: str, failure_time: dt.datetime, rep
     }
     if fencing_evidence is not None:
         payload["fencing_evidence"] = dict(validate_evidence(fencing_evidence))
+    if key_id is not None:
+        if not signing_key:
+            raise ValueError("key_id given without signing_key")
+        payload["key_id"] = key_id
     if signing_key:
         payload["signature"] = sign(payload, signing_key)
     return payload
+
+
+def sign_payload(payload: dict[str, Any], keyring: Keyring) -> dict[str, Any]:
+    """``payload`` signed with the keyring's signing key (``key_id`` set when it has one).
+
+    ValueError when the keyring has no signing key: callers that may send unsigned check
+    ``allow_unsigned`` first.
+    """
+    key_id, secret = keyring.signing_key()
+    if not secret:
+        raise ValueError("no signing key to sign the host-down with")
+    signed = {k: v for k, v in payload.items() if k not in ("signature", "key_id")}
+    if key_id is not None:
+        signed["key_id"] = key_id
+    signed["signature"] = sign(signed, secret)
+    return signed
 
 
 @functools.cache
@@ -192,25 +225,32 @@ def _parse_evidence(payload: dict[str, Any]) -> FencingEvidence | None:
         raise InvalidHostDown("malformed", str(exc)) from exc
 
 
-def _check_signature(payload: dict[str, Any], signing_key: str | None,
-                     allow_unsigned: bool) -> None:
+def _check_signature(payload: dict[str, Any], keyring: Keyring, allow_unsigned: bool) -> None:
     signature = payload.get("signature")
-    if signature is None or not signing_key:
+    key_id = payload.get("key_id")
+    secret = keyring.secret_for(key_id)
+    if signature is None or not keyring.key_ids:
         if allow_unsigned:
             return
         detail = ("signature: missing and [host_down] allow_unsigned is false"
                   if signature is None
-                  else "signature: cannot be verified, no [host_down] signing_key configured")
+                  else "signature: cannot be verified, no [host_down] signing key configured")
         raise InvalidHostDown("unsigned", detail)
-    if not hmac.compare_digest(signature, sign(payload, signing_key)):
-        raise InvalidHostDown("forged", "signature: does not match the payload")
+    if secret is None:
+        which = f"key_id {key_id!r}" if key_id is not None else "no key_id (legacy key)"
+        raise InvalidHostDown("unknown_key", f"key_id: {which} is not among this listener's "
+                                             f"keys {list(keyring.key_ids)}")
+    if not hmac.compare_digest(signature, sign(payload, secret)):
+        raise InvalidHostDown("forged", f"signature: does not match the payload (key_id "
+                                        f"{key_id or 'default'})")
 
 
 def parse_host_down(payload: Any, *, signing_key: str | None, allow_unsigned: bool,
                     replay_window: int, clock_skew: int,
-                    now: dt.datetime | None = None) -> HostDown:
+                    now: dt.datetime | None = None, keyring: Keyring | None = None) -> HostDown:
     """Validate ``payload`` (schema, version, signature, replay window) into a HostDown.
 
+    ``keyring`` (several keys by id) replaces ``signing_key`` (one legacy key) when given.
     Raises InvalidHostDown whose ``reason`` is one of REASONS and ``detail`` names the field.
     """
     if not isinstance(payload, dict):
@@ -229,13 +269,13 @@ def parse_host_down(payload: Any, *, signing_key: str | None, allow_unsigned: bo
     failure_time = _parse_time(payload, "failure_time")
     sent_at = _parse_time(payload, "sent_at")
     evidence = _parse_evidence(payload)
-    _check_signature(payload, signing_key, allow_unsigned)
+    _check_signature(payload, keyring or Keyring(legacy=signing_key), allow_unsigned)
     age = ((now or dt.datetime.now(dt.UTC)) - sent_at).total_seconds()
     if age > replay_window:
         raise InvalidHostDown("replayed", f"sent_at: {age:.0f} s old, beyond the replay "
                                           f"window of {replay_window} s")
     if -age > clock_skew:
-        raise InvalidHostDown("replayed", f"sent_at: {-age:.0f} s in the future, beyond the "
+        raise InvalidHostDown("clock", f"sent_at: {-age:.0f} s in the future, beyond the "
                                           f"clock skew of {clock_skew} s")
     return HostDown(
         incident_id=payload["incident_id"],
@@ -253,7 +293,7 @@ def parse_host_down(payload: Any, *, signing_key: str | None, allow_unsigned: bo
 def parse_with_conf(payload: Any, conf: Any, now: dt.datetime | None = None) -> HostDown:
     """parse_host_down with the [host_down] options of ``conf`` (a ConfigOpts)."""
     group = conf.host_down
-    return parse_host_down(payload, signing_key=group.signing_key,
+    return parse_host_down(payload, signing_key=None, keyring=keyring_from_conf(conf),
                            allow_unsigned=group.allow_unsigned,
                            replay_window=group.replay_window, clock_skew=group.clock_skew,
                            now=now)

@@ -6,7 +6,8 @@
     host-recovery-notify alert --node N [--config-file F]        # Pacemaker alert agent
 
 Exit codes: 0 every host-down confirmed; 1 not confirmed (kept pending) or a transient
-Pacemaker read error; 2 (scan) [agent] scan_error_threshold read errors in a row.
+Pacemaker read error, or no signing key while [host_down] allow_unsigned is false (nothing
+is published, nothing marked sent); 2 (scan) [agent] scan_error_threshold read errors in a row.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from oslo_config import cfg
 from agents import scan, service
 from agents.cluster import ClusterError
 from agents.errors import ErrorCounter
+from notifications import signing
 from notifications.host_down import FencingEvidence, format_time, incident_id_for, make_evidence
 
 DEFAULT_CONFIG = "/etc/host-recovery/host-recovery.conf"
@@ -130,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         defaults = [DEFAULT_CONFIG] if Path(DEFAULT_CONFIG).exists() else []
         conf = service.prepare(config_args, defaults)
+        signing.keyring_from_conf(conf)  # no key: refuse before reading Pacemaker
         handler = {"notify": _notify, "scan": _scan, "alert": _alert}[args.command]
         return handler(conf, args)
     except Exception as exc:  # one clear line for operators and agents' logs

@@ -7,7 +7,8 @@ from notifications.publisher import PublishError
 
 def test_exit_0_only_when_confirmed(monkeypatch, tmp_path, capsys):
     conf_file = tmp_path / "c.conf"
-    conf_file.write_text("[publisher]\ntransport_url = rabbit://u:p@h:5672/\n")
+    conf_file.write_text("[publisher]\ntransport_url = rabbit://u:p@h:5672/\n"
+                         "[host_down]\nsigning_key = k\n")
     sent = []
     monkeypatch.setattr(service, "send_host_down",
                         lambda conf, host, **kw: sent.append((host, kw)))
@@ -21,7 +22,8 @@ def test_exit_0_only_when_confirmed(monkeypatch, tmp_path, capsys):
 
 def test_unconfirmed_exits_1_with_the_reason(monkeypatch, tmp_path, capsys):
     conf_file = tmp_path / "c.conf"
-    conf_file.write_text("[publisher]\ntransport_url = rabbit://u:p@h:5672/\n")
+    conf_file.write_text("[publisher]\ntransport_url = rabbit://u:p@h:5672/\n"
+                         "[host_down]\nsigning_key = k\n")
 
     def fail(conf, host, **kw):
         raise PublishError("amqp://***@h:5672/%2F: connection refused")
@@ -36,7 +38,8 @@ def test_unconfirmed_exits_1_with_the_reason(monkeypatch, tmp_path, capsys):
 def test_broker_url_password_is_not_printed(tmp_path, capsys):
     conf_file = tmp_path / "c.conf"
     conf_file.write_text("[publisher]\ntransport_url = rabbit://u:s3cret@127.0.0.1:1/\n"
-                         "total_timeout = 0\nconnect_timeout = 0.2\n")
+                         "total_timeout = 0\nconnect_timeout = 0.2\n"
+                         "[host_down]\nsigning_key = k\n")
     assert notify.main(["--host", "compute-1", "--config-file", str(conf_file)]) == 1
     captured = capsys.readouterr()
     assert "s3cret" not in captured.err + captured.out
@@ -45,6 +48,7 @@ def test_broker_url_password_is_not_printed(tmp_path, capsys):
 def _conf(tmp_path):
     conf_file = tmp_path / "c.conf"
     conf_file.write_text("[publisher]\ntransport_url = rabbit://u:p@h:5672/\n"
+                         "[host_down]\nsigning_key = k\n"
                          "[agent]\nscan_error_threshold = 2\n")
     return str(conf_file)
 
