@@ -45,6 +45,31 @@ listener_opts = [
         "the reason and the original message.",
     ),
     cfg.FloatOpt(
+        "redelivery_delay",
+        default=2.0,
+        min=0,
+        max=30,
+        help="Seconds a handler waits before it republishes a message for another try "
+        "(an unexpected error, or a signature or clock check that failed here). The "
+        "republished copy carries an attempt counter, so the number of tries is bounded.",
+    ),
+    cfg.IntOpt(
+        "internal_attempts",
+        default=3,
+        min=1,
+        help="Deliveries of a message whose handling raised an unexpected error (a bug, a "
+        "proxy answering 200 with non-JSON...) before it is dead-lettered with reason "
+        "'internal'. Never an immediate requeue loop.",
+    ),
+    cfg.IntOpt(
+        "verify_attempts",
+        default=3,
+        min=1,
+        help="Deliveries of a host-down that fails the signature or clock checks (reasons "
+        "unsigned, forged, replayed) before it is dead-lettered, so that a correctly "
+        "configured peer listener can take it.",
+    ),
+    cfg.FloatOpt(
         "graceful_shutdown_timeout",
         default=60.0,
         min=0,

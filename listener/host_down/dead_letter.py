@@ -13,6 +13,7 @@ event_type, priority, payload, metadata}}``; header ``x-host-recovery-reason``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,16 @@ __all__ = ["DeadLetterError", "DeadLetters"]
 
 class DeadLetterError(NotConfirmed):
     """The broker did not confirm the dead-letter record (transient: retry, do not ack)."""
+
+
+def _encodable(original: dict[str, Any]) -> dict[str, Any]:
+    """``original``, or its repr when it cannot be JSON-encoded (never a retry loop on it)."""
+    try:
+        json.dumps(original).encode("utf-8")
+    except (TypeError, ValueError, UnicodeError) as exc:
+        return {"unencodable": f"{type(exc).__name__}: {exc}",
+                "repr": repr(original)[:65536]}
+    return original
 
 
 class DeadLetters:
@@ -59,7 +70,7 @@ class DeadLetters:
         """The dead-letter body for ``original``."""
         when = received_at or dt.datetime.now(dt.UTC)
         return {"reason": reason, "detail": detail, "listener": self.listener,
-                "received_at": when.isoformat(), "original": original}
+                "received_at": when.isoformat(), "original": _encodable(original)}
 
     def publish(self, reason: str, detail: str, original: dict[str, Any]) -> None:
         """Publish one record; DeadLetterError unless the broker confirmed it into the queue."""

@@ -21,7 +21,9 @@ from listener.host_down.dead_letter import DeadLetters
 from listener.host_down.endpoint import HostDownEndpoint
 from listener.host_down.starter import Executions, RecoveryStarter
 from listener.metrics import Metrics
+from listener.redelivery import Redelivery
 from notifications import contract, host_down, messaging
+from notifications.publisher import parse_transport_url
 
 __all__ = ["HostDownListener"]
 
@@ -35,12 +37,19 @@ class HostDownListener:
                  metrics: Metrics | None = None, stopping: threading.Event | None = None,
                  transport: Any = None) -> None:
         self.conf = conf
+        stopping = stopping or threading.Event()
+        redelivery = Redelivery(
+            parse_transport_url(conf.transport_url), queue=f"{conf.host_down.topic}.info",
+            delay=conf.listener.redelivery_delay, stopping=stopping,
+            durable=conf.oslo_messaging_rabbit.amqp_durable_queues)
         self.starter = RecoveryStarter(
             mistral, dead_letters, lambda payload: host_down.parse_with_conf(payload, conf),
             workflow=contract.RECOVER_HOST, event_type=conf.host_down.event_type,
             retry_window=conf.listener.retry_window,
             retry_initial_delay=conf.listener.retry_initial_delay,
-            retry_max_delay=conf.listener.retry_max_delay, stopping=stopping, metrics=metrics)
+            retry_max_delay=conf.listener.retry_max_delay, stopping=stopping, metrics=metrics,
+            redelivery=redelivery, verify_attempts=conf.listener.verify_attempts,
+            internal_attempts=conf.listener.internal_attempts)
         self.endpoint = HostDownEndpoint(self.starter)
         self._transport = transport
         self._listener: Any = None

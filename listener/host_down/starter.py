@@ -9,7 +9,10 @@ The plain class behind the oslo endpoint; its collaborators are injected::
 * valid → ``POST /v2/executions`` with id = incident id (Mistral returns the existing
   execution for a known id, so duplicates are no-ops), then ``HANDLED``;
 * transient failures (Mistral or the broker unreachable) are retried here with exponential
-  backoff for ``retry_window`` seconds, then ``REQUEUE``: one redelivery per window at most.
+  backoff for ``retry_window`` seconds, then ``REQUEUE``: one redelivery per window at most;
+* signature and clock failures, and any unexpected exception, are republished with an
+  attempt counter (listener/redelivery.py) up to ``verify_attempts``/``internal_attempts``
+  deliveries, then dead-lettered (reason ``internal`` for an exception): never a hot loop.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from __future__ import annotations
 import enum
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import tenacity
@@ -25,37 +27,18 @@ from oslo_log import log as logging
 
 from listener.host_down.dead_letter import DeadLetterError
 from listener.metrics import Metrics
+from listener.redelivery import Message, describe
 from notifications.contract import MistralError, MistralUnavailable
 from notifications.host_down import HostDown, InvalidHostDown
 
 LOG = logging.getLogger(__name__)
 
-__all__ = ["Message", "Outcome", "RecoveryStarter"]
+__all__ = ["VERIFY_REASONS", "Message", "Outcome", "RecoveryStarter"]
 
 
 class Outcome(enum.Enum):
     HANDLED = "handled"
     REQUEUE = "requeue"
-
-
-@dataclass(frozen=True)
-class Message:
-    """One notification as oslo's dispatcher hands it over."""
-
-    publisher_id: str
-    event_type: str
-    priority: str
-    payload: Any
-    metadata: dict[str, Any]
-
-    def original(self) -> dict[str, Any]:
-        return {"publisher_id": self.publisher_id, "event_type": self.event_type,
-                "priority": self.priority, "payload": self.payload,
-                "metadata": dict(self.metadata)}
-
-    @property
-    def message_id(self) -> str:
-        return str(self.metadata.get("message_id", "?"))
 
 
 class Executions(Protocol):
@@ -65,6 +48,14 @@ class Executions(Protocol):
 
 class DeadLetterSink(Protocol):
     def publish(self, reason: str, detail: str, original: dict[str, Any]) -> None: ...
+
+
+class Retrier(Protocol):
+    def republish(self, message: Message) -> bool: ...
+
+
+#: Reasons a listener without the right key or clock would give: a peer may judge better.
+VERIFY_REASONS = ("unsigned", "forged", "replayed")
 
 
 class _Retry(Exception):
@@ -78,7 +69,8 @@ class RecoveryStarter:
                  parse: Callable[[Any], HostDown], *, workflow: str, event_type: str,
                  retry_window: float, retry_initial_delay: float = 0.5,
                  retry_max_delay: float = 30.0, stopping: threading.Event | None = None,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, redelivery: Retrier | None = None,
+                 verify_attempts: int = 1, internal_attempts: int = 1) -> None:
         self._executions = executions
         self._dead_letters = dead_letters
         self._parse = parse
@@ -89,18 +81,30 @@ class RecoveryStarter:
         self.retry_max_delay = retry_max_delay
         self.stopping = stopping or threading.Event()
         self._metrics = metrics
+        self._redelivery = redelivery
+        self.verify_attempts = verify_attempts if redelivery is not None else 1
+        self.internal_attempts = internal_attempts if redelivery is not None else 1
 
     def handle(self, message: Message) -> Outcome:
-        """HANDLED once Mistral accepted the incident or the message is dead-lettered."""
+        """HANDLED once Mistral accepted the incident, or the message is republished for
+        another try or dead-lettered; REQUEUE only after a bounded wait."""
         if self._metrics is not None:
             self._metrics.consumed.labels(source="host_down").inc()
+        try:
+            return self._handle(message)
+        except Exception as exc:  # a bug, an unencodable field, a proxy's non-JSON 200...
+            return self._internal(message, exc)
+
+    def _handle(self, message: Message) -> Outcome:
         try:
             if message.event_type != self.event_type:
                 raise InvalidHostDown("malformed", f"event_type: {message.event_type!r} is "
                                                    f"not {self.event_type!r}")
             event = self._parse(message.payload)
         except InvalidHostDown as exc:
-            return self._dead_letter(message, exc)
+            if exc.reason in VERIFY_REASONS and message.attempt < self.verify_attempts:
+                return self._retry(message, f"{exc.reason}: {exc.detail}")
+            return self._dead_letter(message, exc.reason, exc.detail)
         LOG.info("Host-down for incident %s host %s (message %s from %s): starting execution "
                  "%s", event.incident_id, event.host, message.message_id,
                  message.publisher_id, event.incident_id)
@@ -130,21 +134,45 @@ class RecoveryStarter:
                      execution.get("state"))
         return Outcome.HANDLED
 
-    def _dead_letter(self, message: Message, exc: InvalidHostDown) -> Outcome:
-        payload = message.payload if isinstance(message.payload, dict) else {}
-        incident = payload.get("incident_id", "?")
-        LOG.warning("Dead-lettering host-down message %s from %s (incident %s): %s: %s",
-                    message.message_id, message.publisher_id, incident, exc.reason,
-                    exc.detail)
+    def _internal(self, message: Message, exc: Exception) -> Outcome:
+        detail = describe(exc)
+        # the traceback once (first delivery), then one line per retry: no log flood
+        LOG.error("Unexpected error handling host-down message %s (incident %s, delivery "
+                  "%s of %s): %s", message.message_id, message.incident_id, message.attempt,
+                  self.internal_attempts, detail, exc_info=message.attempt == 1)
+        if message.attempt < self.internal_attempts:
+            return self._retry(message, detail)
+        try:
+            return self._dead_letter(message, "internal", detail)
+        except Exception as err:  # the record itself cannot be built: bounded requeue
+            LOG.error("Cannot dead-letter message %s (incident %s): %s; requeued after %s s",
+                      message.message_id, message.incident_id, describe(err),
+                      self.retry_window)
+            self._sleep(self.retry_window)
+            return Outcome.REQUEUE
+
+    def _retry(self, message: Message, why: str) -> Outcome:
+        assert self._redelivery is not None  # attempts > 1 only with a Retrier
+        LOG.warning("Host-down message %s (incident %s) not accepted on delivery %s (%s): "
+                    "handing it back for another try", message.message_id,
+                    message.incident_id, message.attempt, why)
+        if self._redelivery.republish(message):
+            return Outcome.HANDLED
+        return Outcome.REQUEUE  # not confirmed: after the delay, the broker redelivers
+
+    def _dead_letter(self, message: Message, reason: str, detail: str) -> Outcome:
+        LOG.warning("Dead-lettering host-down message %s from %s (incident %s, delivery %s): "
+                    "%s: %s", message.message_id, message.publisher_id, message.incident_id,
+                    message.attempt, reason, detail)
 
         def publish() -> Outcome:
             try:
-                self._dead_letters.publish(exc.reason, exc.detail, message.original())
+                self._dead_letters.publish(reason, detail, message.original())
             except DeadLetterError as err:
                 raise _Retry(f"dead-letter publish failed: {err}") from err
             if self._metrics is not None:
-                self._metrics.rejected.labels(source="host_down", reason=exc.reason).inc()
-                self._metrics.dead_lettered.labels(reason=exc.reason).inc()
+                self._metrics.rejected.labels(source="host_down", reason=reason).inc()
+                self._metrics.dead_lettered.labels(reason=reason).inc()
             return Outcome.HANDLED
 
         return self._retrying(publish, what=f"dead letter of message {message.message_id}")

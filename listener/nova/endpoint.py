@@ -1,7 +1,9 @@
 """The oslo.messaging endpoint on Nova's notifications: filter cheaply, hand off, ack.
 
 Unrelated traffic (nearly all of a cloud's notifications) is dropped by event type with one
-set lookup, before the payload is touched or Mistral is asked anything.
+set lookup, before the payload is touched or Mistral is asked anything. Every priority is
+implemented (oslo would ack the others unseen); an unexpected exception is retried a bounded
+number of times (listener/redelivery.py) and then dead-lettered with reason ``internal``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from oslo_log import log as logging
 
 from listener.metrics import Metrics
 from listener.nova.confirmer import Confirmer, Outcome, ShuttingDown
+from listener.redelivery import AllPriorities, Message, Settle, attempt_of, describe
 from notifications import contract, messaging, nova
 from notifications.contract import MistralRejected, MistralUnavailable
 
@@ -21,24 +24,40 @@ LOG = logging.getLogger(__name__)
 SOURCE = "nova"
 
 
-class NovaEndpoint:
-    """``info``/``error`` per oslo's duck typing; outcomes are values, never exceptions."""
+class NovaEndpoint(AllPriorities):
+    """Every priority per oslo's duck typing; outcomes are values, never exceptions.
+
+    ``settle`` retries and then dead-letters a message whose handling raised; without it
+    (benches, unit tests) such a message is logged and acked.
+    """
 
     def __init__(self, confirmer: Confirmer, metrics: Metrics | None = None,
-                 legacy: bool = False) -> None:
+                 legacy: bool = False, settle: Settle | None = None) -> None:
         self.confirmer = confirmer
         self.metrics = metrics
         self.legacy = legacy
+        self.settle = settle
         self._handled = messaging.handled()
         self._requeue = messaging.requeue()
 
-    def info(self, ctxt: Any, publisher_id: str, event_type: str, payload: Any,
-             metadata: dict[str, Any]) -> Any:
-        return self._handle(publisher_id, event_type, payload, metadata)
+    def notify(self, priority: str, ctxt: Any, publisher_id: str, event_type: str,
+               payload: Any, metadata: dict[str, Any]) -> Any:
+        try:
+            return self._handle(publisher_id, event_type, payload, metadata)
+        except Exception as exc:  # a bug or an unexpected answer: bounded, never a hot loop
+            message = Message(publisher_id, event_type, priority, payload,
+                              dict(metadata or {}), attempt_of(ctxt))
+            return self._internal(message, exc)
 
-    def error(self, ctxt: Any, publisher_id: str, event_type: str, payload: Any,
-              metadata: dict[str, Any]) -> Any:
-        return self._handle(publisher_id, event_type, payload, metadata)
+    def _internal(self, message: Message, exc: Exception) -> Any:
+        detail = describe(exc)
+        LOG.error("Unexpected error handling Nova %s message %s (delivery %s): %s",
+                  str(message.event_type)[:128], message.message_id, message.attempt, detail,
+                  exc_info=message.attempt == 1)  # the traceback once, not per retry
+        self._reject("internal")
+        if self.settle is None or self.settle(message, "internal", detail):
+            return self._handled
+        return self._requeue
 
     def _handle(self, publisher_id: str, event_type: str, payload: Any,
                 metadata: dict[str, Any]) -> Any:

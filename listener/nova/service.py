@@ -16,11 +16,14 @@ from typing import Any
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from listener.host_down.dead_letter import DeadLetters
 from listener.metrics import Metrics
 from listener.nova.confirmer import Confirmer
 from listener.nova.endpoint import NovaEndpoint
 from listener.nova.waits import MistralWaits, Reads
+from listener.redelivery import Redelivery, Settle
 from notifications import messaging
+from notifications.publisher import parse_transport_url
 
 __all__ = ["NovaEventListener"]
 
@@ -45,7 +48,8 @@ class NovaEventListener:
                                   mistral_retry_window=opts.mistral_retry_window)
         self.conf = conf
         self.confirmer = confirmer
-        self.endpoint = NovaEndpoint(confirmer, metrics=metrics, legacy=opts.legacy)
+        self.endpoint = NovaEndpoint(confirmer, metrics=metrics, legacy=opts.legacy,
+                                     settle=settle_internal(conf))
         self._transport = transport or messaging.notification_transport(
             _nova_side_conf(conf), url=opts.transport_url or conf.transport_url)
         topics = [opts.topic] + ([opts.legacy_topic] if opts.legacy else [])
@@ -75,6 +79,15 @@ class NovaEventListener:
         if self._listener is not None:
             self._listener.wait()
             self._listener = None
+
+
+def settle_internal(conf: cfg.ConfigOpts) -> Settle:
+    """Bounded retries into our pool queue, then our dead-letter queue."""
+    opts = conf.nova_notifications
+    redelivery = Redelivery(parse_transport_url(opts.transport_url or conf.transport_url),
+                            queue=opts.pool, delay=conf.listener.redelivery_delay,
+                            durable=opts.amqp_durable_queues)
+    return Settle(redelivery, DeadLetters.from_conf(conf), conf.listener.internal_attempts)
 
 
 def _nova_side_conf(conf: cfg.ConfigOpts) -> cfg.ConfigOpts:
