@@ -15,7 +15,7 @@ import os
 from typing import Any
 
 from keystoneauth1 import loading as ks_loading
-from oslo_config import cfg
+from oslo_config import cfg, types
 
 __all__ = ["DEFAULT_PATH", "ENV_VAR", "list_opts", "load"]
 
@@ -53,8 +53,13 @@ POLICY_OPTS: list[cfg.Opt] = [
     cfg.ListOpt("enabled_keys", default=["host_recovery:enabled", "HA_Enabled"],
                 help="Keys (server metadata, flavor extra specs, image properties) whose "
                      "boolean value enables or disables recovery, first match wins."),
-    cfg.ListOpt("priority_keys", default=["host_recovery:priority", "evacuation_priority"],
-                help="Keys holding an integer priority; higher is evacuated first."),
+    cfg.ListOpt("priority_keys", default=["host_recovery:priority", "evacuation_priority",
+                                          "instanceha:restart_priority"],
+                help="Keys holding an integer priority; higher is evacuated first "
+                     "(instanceha:restart_priority is the infra-operator's alias)."),
+    cfg.StrOpt("restart_delay_key", default="host_recovery:restart_delay",
+               help="Server metadata key: seconds the next restart tier waits after this VM "
+                    "is running ([recovery] ordered_tiers)."),
     cfg.ListOpt("evacuable_tags", default=["evacuable"],
                 help="fence_compute/NovaEvacuate style tags: a flavor extra spec or image "
                      "property of this name set to true (or a server tag) enables the VM."),
@@ -106,6 +111,26 @@ RECOVERY_OPTS: list[cfg.Opt] = [
                     "first) before the incident ends with them failed."),
     cfg.IntOpt("poll_limit", default=60, min=1,
                help="Seconds the polling fallback (and the state restore) may take."),
+    cfg.ListOpt("tier_bands", default=[], item_type=types.Integer(),
+                help="Restart tiers as bands of the instance priority: with 100,50 a "
+                     "priority >= 100 is tier 0, >= 50 tier 1, the rest tier 2 (empty: one "
+                     "tier). Higher tiers are placed first when capacity is short."),
+    cfg.BoolOpt("ordered_tiers", default=False,
+                help="Start a tier only once the previous tier's VMs are back (ACTIVE with "
+                     "power state RUNNING, or STOPPED if they were) plus the largest "
+                     "restart delay their metadata sets (see [policy] restart_delay_key)."),
+    cfg.IntOpt("tier_ready_timeout", default=600, min=0,
+               help="Seconds a tier waits for the previous one to be ready before it starts "
+                    "anyway (a VM whose guest never runs must not hold the others back)."),
+    cfg.IntOpt("capacity_wait", default=1800, min=0,
+               help="Seconds VMs that fit nowhere wait for capacity (a host revived or "
+                    "enabled, a VM deleted) before the incident ends listing them as not "
+                    "recovered. They are never sent to Nova while they do not fit."),
+    cfg.IntOpt("capacity_poll_interval", default=30, min=1,
+               help="Seconds between two reads of Placement while VMs wait for capacity."),
+    cfg.IntOpt("no_valid_host_backoff", default=5, min=0,
+               help="Seconds before evacuating again after a failed attempt (NoValidHost, "
+                    "rebuild error), doubled per attempt, at most 300."),
 ]
 
 NOTIFICATION_OPTS: list[cfg.Opt] = [

@@ -1,12 +1,14 @@
-"""``host_recovery.plan``: list the host's servers, apply host and instance policy, order."""
+"""``host_recovery.plan``: list the host's servers, apply host and instance policy, place
+each VM on a planned target by capacity (``placing``), order by tier."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from oslo_log import log as logging
 
-from . import events, host_policy, policy, runtime, source_check
+from . import capacity, events, host_policy, placing, policy, runtime, snapshot, source_check
 from .base import Action, execution_ids
 
 LOG = logging.getLogger(__name__)
@@ -39,6 +41,19 @@ def targets(nova: Any, source: str, hp: policy.HostPolicy,
     return [h for h in wanted if h != source and h in usable]
 
 
+def settings(conf: Any, nova: Any, source: dict[str, Any]) -> dict[str, Any]:
+    """What the instance workflows and later rounds read from the plan."""
+    group = conf.recovery
+    return {"max_attempts": group.max_attempts, "wait_timeout": group.wait_timeout,
+            "poll_limit": group.poll_limit, "replan_attempts": group.replan_attempts,
+            "ends_stopped": nova.at_least("2.95"), "source": source,
+            "ordered_tiers": group.ordered_tiers, "tier_ready_timeout": group.tier_ready_timeout,
+            "capacity_wait": group.capacity_wait,
+            "capacity_poll_interval": group.capacity_poll_interval,
+            "no_valid_host_backoff": group.no_valid_host_backoff,
+            "restart_delay_key": conf.policy.restart_delay_key}
+
+
 def recover_timeout(conf: Any, count: int, concurrency: int) -> int:
     """The recover step's backstop: instance_timeout per concurrency round, plus 30 s."""
     rounds = -(-count // concurrency)
@@ -46,12 +61,16 @@ def recover_timeout(conf: Any, count: int, concurrency: int) -> int:
 
 
 class PlanAction(Action):
-    """Output: instances (to recover, highest priority first), skipped (with reasons),
-    concurrency, on_shared_storage (value, source, sent), microversion, settings."""
+    """Output: instances (this round's, highest priority first, each with its planned
+    ``target_host``), pending (later tiers), waiting (fit nowhere: never sent to Nova, with
+    ``waiting_reason``), skipped (with reasons), concurrency, on_shared_storage (value,
+    source, sent), microversion, settings. ``preview``: ``host-recovery plan`` (no
+    notifications; nothing is changed either way)."""
 
     def __init__(self, incident_id: str, host: str, on_shared_storage: bool | None = None,
                  attempt: int = 1, fence: dict[str, Any] | None = None,
-                 fencing_confirmed: bool = False, fencing_evidence: Any = None) -> None:
+                 fencing_confirmed: bool = False, fencing_evidence: Any = None,
+                 preview: bool = False) -> None:
         self.incident_id = incident_id
         self.host = host
         self.on_shared_storage = on_shared_storage
@@ -59,6 +78,7 @@ class PlanAction(Action):
         self.fence = fence or {}
         self.fencing_confirmed = bool(fencing_confirmed)
         self.fencing_evidence = fencing_evidence
+        self.preview = bool(preview)
 
     def run(self, context: Any) -> dict[str, Any]:
         rt = runtime.build()
@@ -69,6 +89,8 @@ class PlanAction(Action):
             self.host, host_policy.load_rules(conf.policy.host_policy_file), aggregates)
         rules = rules_from(conf)
         chosen = targets(nova, self.host, hp, aggregates)
+        bands = list(conf.recovery.tier_bands or [])
+        pins = placing.pinned_zones(nova, conf, self.host)
         plans, skipped = [], []
         for server in nova.host_servers(self.host):
             decision = policy.decide_instance(server, nova.flavor_extra_specs(server),
@@ -82,33 +104,46 @@ class PlanAction(Action):
             plans.append(dict(line, result=None, action=decision.action,
                               expected_state=decision.expected_state,
                               priority=decision.priority, user_locked=decision.user_locked,
-                              locked_before=bool(server.get("locked"))))
-        plans = policy.order(plans)
-        for index, item in enumerate(plans):
-            item["target_host"] = chosen[index % len(chosen)] if chosen else None
+                              locked_before=bool(server.get("locked")),
+                              tier=capacity.tier_of(decision.priority, bands),
+                              demand=list(snapshot.demand(server)),
+                              pinned_zone=pins.get(str(server["id"]))))
+        placed = placing.place(nova, conf, self.host, plans,
+                               placing.allowed_targets(hp, aggregates), aggregates)
+        layout = placing.split(plans, placed, conf.recovery.ordered_tiers, chosen)
+        plans = layout["instances"]
         concurrency = hp.max_concurrency or conf.recovery.concurrency
         shared = policy.resolve_shared_storage(hp, self.on_shared_storage,
                                                conf.recovery.on_shared_storage,
                                                nova.at_least("2.14"))
+        source = self._baseline(nova)
         result = {
-            "instances": plans, "skipped": skipped,
+            "instances": plans, "skipped": skipped, "pending": layout["pending"],
+            "waiting": layout["waiting"], "violations": layout["violations"],
+            "capacity_plan": layout["capacity_plan"], "round": 1,
+            "round_state": "run", "round_started": time.time(),
+            "waiting_since": time.time() if layout["waiting"] else None, "ready_seen": {},
             "concurrency": concurrency,
             "recover_timeout": recover_timeout(conf, len(plans), concurrency),
             "on_shared_storage": shared, "microversion": str(nova.version.get_string()),
             "host_policy": hp.as_dict(), "targets": chosen,
-            "settings": {"max_attempts": conf.recovery.max_attempts,
-                         "wait_timeout": conf.recovery.wait_timeout,
-                         "poll_limit": conf.recovery.poll_limit,
-                         "replan_attempts": conf.recovery.replan_attempts,
-                         "ends_stopped": nova.at_least("2.95"),
-                         "source": self._baseline(nova)},
+            "settings": settings(conf, nova, source),
         }
-        LOG.info("plan: incident %s host %s execution %s: %d to recover, %d skipped, "
-                 "concurrency %s", self.incident_id, self.host, execution_id, len(plans),
-                 len(skipped), result["concurrency"])
+        LOG.info("plan: incident %s host %s execution %s: %d to recover now, %d in later "
+                 "tiers, %d waiting for capacity, %d skipped, concurrency %s",
+                 self.incident_id, self.host, execution_id, len(plans),
+                 len(layout["pending"]), len(layout["waiting"]), len(skipped),
+                 result["concurrency"])
+        for item in layout["waiting"]:
+            LOG.warning("plan: incident %s host %s execution %s instance %s: "
+                        "waiting_for_capacity: %s", self.incident_id, self.host,
+                        execution_id, item["id"], item["waiting_reason"])
+        if self.preview:
+            return result
         rt.notify(*events.incident(
             "start", self.incident_id, self.host, self.attempt, execution_id,
-            planned=len(plans), skipped=len(skipped), microversion=result["microversion"],
+            planned=len(plans) + len(layout["pending"]) + len(layout["waiting"]),
+            skipped=len(skipped), microversion=result["microversion"],
             on_shared_storage=shared))
         for line in skipped:
             rt.notify(*events.instance(line, self.incident_id, self.attempt, execution_id))

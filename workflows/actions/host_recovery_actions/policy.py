@@ -169,8 +169,8 @@ class InstanceRules:
     mode: str = "opt-out"
     enabled_keys: list[str] = field(default_factory=lambda: ["host_recovery:enabled",
                                                               "HA_Enabled"])
-    priority_keys: list[str] = field(default_factory=lambda: ["host_recovery:priority",
-                                                               "evacuation_priority"])
+    priority_keys: list[str] = field(default_factory=lambda: [
+        "host_recovery:priority", "evacuation_priority", "instanceha:restart_priority"])
     evacuable_tags: list[str] = field(default_factory=lambda: ["evacuable"])
     error_vms: str = "skip"
     other_states: str = "skip"
