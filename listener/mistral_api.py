@@ -138,16 +138,26 @@ class MistralAPI:
         return self._list(lambda c, **page: c.action_executions.list(
             **page, name=name, **filters), fields, None)
 
+    def list_task_action_executions(self, task_execution_id: str,
+                                    fields: Sequence[str] | None = None
+                                    ) -> list[dict[str, Any]]:
+        """Every action execution of one task, unfiltered: Mistral 23 answers 500 to a name
+        filter on the task-scoped list on PostgreSQL (it builds ``name = ARRAY[...]``), so
+        callers filter by name themselves."""
+        return self._list(lambda c, **page: c.action_executions.list(
+            task_execution_id=task_execution_id, **page), fields, None)
+
     def complete_action(self, action_execution_id: str, output: dict[str, Any],
                         state: str = "SUCCESS") -> dict[str, Any]:
         """Complete an async action; ActionAlreadyCompleted if another PUT won."""
         return _decode(self._call(lambda c: c.action_executions.update(
             action_execution_id, state=state, output=output)))
 
-    def run_action(self, name: str, action_input: dict[str, Any] | None = None) -> Any:
-        """Run an ad-hoc action synchronously (not stored) and return its result."""
+    def run_action(self, name: str, action_input: dict[str, Any] | None = None,
+                   save: bool = False) -> Any:
+        """Run an ad-hoc action synchronously and return its result (stored if ``save``)."""
         body = _decode(self._call(lambda c: c.action_executions.create(
-            name, action_input or {}, run_sync=True, save_result=False)))
+            name, action_input or {}, run_sync=True, save_result=save)))
         if body.get("state") != "SUCCESS":
             raise MistralError(f"action {name} ended {body.get('state')}: "
                                f"{body.get('state_info')}")

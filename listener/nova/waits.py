@@ -119,12 +119,12 @@ class MistralWaits:
         for task in tasks:
             if task.get("state") == "RUNNING":
                 continue
-            rows = self.api.list_action_executions(
-                self.wait_action, state=None, fields=["id", "state", "input"],
-                task_execution_id=str(task["id"]))
+            rows = self.api.list_task_action_executions(
+                str(task["id"]), fields=["id", "name", "state", "input"])
             for row in rows:
                 wait = contract.wait_input(row.get("input"))
-                if (row.get("state") != "RUNNING" and wait is not None
+                if (row.get("name") == self.wait_action and row.get("state") != "RUNNING"
+                        and wait is not None
                         and wait["instance_id"] == instance_id
                         and wait["incident_id"] == recovery.incident_id):
                     return True
