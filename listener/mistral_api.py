@@ -153,11 +153,16 @@ class MistralAPI:
         return _decode(self._call(lambda c: c.action_executions.update(
             action_execution_id, state=state, output=output)))
 
-    def run_action(self, name: str, action_input: dict[str, Any] | None = None,
-                   save: bool = False) -> Any:
-        """Run an ad-hoc action synchronously and return its result (stored if ``save``)."""
+    def start_action(self, name: str, action_input: dict[str, Any] | None = None
+                     ) -> dict[str, Any]:
+        """Start an ad-hoc action on an executor, stored in Mistral; returns at once."""
+        return _decode(self._call(lambda c: c.action_executions.create(
+            name, action_input or {}, run_sync=False, save_result=True)))
+
+    def run_action(self, name: str, action_input: dict[str, Any] | None = None) -> Any:
+        """Run an ad-hoc action synchronously (not stored) and return its result."""
         body = _decode(self._call(lambda c: c.action_executions.create(
-            name, action_input or {}, run_sync=True, save_result=save)))
+            name, action_input or {}, run_sync=True, save_result=False)))
         if body.get("state") != "SUCCESS":
             raise MistralError(f"action {name} ended {body.get('state')}: "
                                f"{body.get('state_info')}")

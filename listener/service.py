@@ -7,9 +7,10 @@
 
 Two paths, wired the same way (start, stop, wait): host-downs to recoveries
 (listener/host_down/) and Nova's notifications to confirmed evacuations (listener/nova/,
-behind [nova_notifications] enabled); plus the metrics exporter. On SIGTERM it stops
-consuming, lets in-flight host-downs finish (a handler in backoff requeues at once), then
-exits; unacked messages go to the other listeners.
+behind [nova_notifications] enabled); plus the metrics exporter and the give-back of hosts
+that came back (listener/giveback.py). On SIGTERM it stops consuming, lets in-flight
+host-downs finish (a handler in backoff requeues at once), then exits; unacked messages go to
+the other listeners.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from oslo_log import log as logging
 
 import listener.conf
 from listener import status, workflow_check
+from listener.giveback import GiveBack
 from listener.host_down import DeadLetters, HostDownListener
 from listener.metrics import Exporter, Metrics, StatusRefresher, start_exporter
 from listener.mistral_api import MistralAPI
@@ -81,6 +83,7 @@ class ListenerService:
         self._paths: list[HostDownListener | NovaEventListener] = []
         self._exporter: Exporter | None = None
         self._refresher: StatusRefresher | None = None
+        self._giveback: GiveBack | None = None
 
     # -- start-up ---------------------------------------------------------------------------
     def check_workflow(self) -> None:
@@ -131,6 +134,9 @@ class ListenerService:
                 lambda: [(i.incident_id, i.state) for i in status.collect(mistral)],
                 conf.metrics.status_interval)
             self._refresher.start()
+        if conf.giveback.enabled:
+            self._giveback = GiveBack(conf, self.mistral)
+            self._giveback.start()
 
     # -- shutdown ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -138,6 +144,8 @@ class ListenerService:
         LOG.info("Listener %s stopping: no new host-downs, finishing in-flight ones",
                  self.conf.listener.name)
         self.stopping.set()
+        if self._giveback is not None:
+            self._giveback.stop()
         for path in self._paths:
             path.stop()
         waiter = threading.Thread(target=self._wait_in_flight, daemon=True)

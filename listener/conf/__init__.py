@@ -2,9 +2,9 @@
 
 from oslo_config import cfg
 
-from listener.conf import listener, metrics, mistral, nova_notifications
+from listener.conf import giveback, listener, metrics, mistral, nova_notifications
 
-_MODULES = (listener, mistral, nova_notifications, metrics)
+_MODULES = (listener, mistral, nova_notifications, metrics, giveback)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
