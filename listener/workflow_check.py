@@ -24,7 +24,7 @@ from listener.mistral_api import MistralAPI
 from notifications.contract import VERSION, MistralNotFound, MistralRejected
 
 __all__ = ["PACK_ACTION", "Expected", "WorkflowProblem", "check", "check_pack",
-           "expected_definition", "sync"]
+           "check_policy", "expected_definition", "sync"]
 
 PACK_ACTION = VERSION
 
@@ -93,6 +93,22 @@ def check(api: MistralAPI, expected: Expected) -> list[str]:
     if pack:
         problems.append(pack)
     return problems
+
+
+def check_policy(path: str) -> list[str]:
+    """Problems of the host policy file at ``path`` (shape, then every rule's values).
+
+    The action pack's own validation (the gate and plan apply the same): run here so a
+    wrong-shape file is refused before Mistral reads it.
+    """
+    try:
+        from host_recovery_actions import host_policy  # the pack: installed on controllers
+    except ImportError:  # only Mistral's virtualenv has it here
+        return [f"cannot check host policy file {path}: the action pack "
+                "(host_recovery_actions) is not installed in this virtualenv"]
+    if not Path(path).is_file():
+        return [f"host policy file {path} does not exist"]
+    return list(host_policy.check(path))
 
 
 def sync(api: MistralAPI, expected: Expected) -> dict[str, str]:

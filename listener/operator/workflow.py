@@ -19,7 +19,11 @@ def register(subparsers: Any) -> None:
                               "action pack is installed in Mistral first)")
     sync.set_defaults(func=run_sync)
     check = actions.add_parser("check", help="compare Mistral's workflow with ours "
-                               "(exit 1 if missing or outdated)")
+                               "(exit 1 if missing or outdated, or the host policy file "
+                               "is wrong)")
+    check.add_argument("--policy", metavar="FILE",
+                       help="also check this host policy file (the action pack's [policy] "
+                       "host_policy_file): its shape and every rule's values")
     check.set_defaults(func=run_check)
 
 
@@ -36,6 +40,10 @@ def run_sync(conf: cfg.ConfigOpts, args: argparse.Namespace) -> int:
 
 
 def run_check(conf: cfg.ConfigOpts, args: argparse.Namespace) -> int:
+    # the policy file first: it can be checked with Mistral down
+    policy = workflow_check.check_policy(args.policy) if args.policy else []
+    for problem in policy:
+        print(problem)
     api = MistralAPI.from_conf(conf)
     try:
         problems = workflow_check.check(api, workflow_check.expected_definition(conf))
@@ -46,4 +54,6 @@ def run_check(conf: cfg.ConfigOpts, args: argparse.Namespace) -> int:
         print(problem)
     if not problems:
         print("workflow and action pack up to date")
-    return 1 if problems else 0
+    if args.policy and not policy:
+        print(f"host policy file {args.policy}: ok")
+    return 1 if problems or policy else 0
