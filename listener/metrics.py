@@ -74,15 +74,37 @@ class Metrics:
             "host_recovery_signing_key_info", "1 for each key id this listener verifies "
             "host-downs with (no series: it cannot verify signatures).", ["key_id"],
             registry=registry)
+        self.redeliveries = Counter(
+            "host_recovery_redeliveries", "Host-downs handed back for another try (a "
+            "bounded republish), by reason (internal, unsigned, forged, unknown_key, clock...).",
+            ["reason"], registry=registry)
+        self.dead_letter_messages = Gauge(
+            "host_recovery_dead_letter_messages", "Messages in each dead-letter queue (ours "
+            "and the broker's), as last read.", ["queue"], registry=registry)
+        self.oldest_incident_age = Gauge(
+            "host_recovery_oldest_incident_age_seconds", "Age of the oldest unfinished "
+            "(running or held) incident; 0 when none.", registry=registry)
+        self.stuck_incidents = Gauge(
+            "host_recovery_stuck_incidents", "Running incidents without progress for "
+            "[health] stuck_after (not held, not waiting for capacity).", registry=registry)
         self._seen_ended: set[str] = set()
         self._lock = threading.Lock()
         for source in ("host_down", "nova"):
             self.consumed.labels(source=source)  # export zeros before the first message
+        self.redeliveries.labels(reason="internal")  # rate() needs a first sample
 
     def set_signing_keys(self, key_ids: Iterable[str]) -> None:
         """Export the ids (never the secrets) of the keys this listener accepts."""
         for key_id in key_ids:
             self.signing_keys.labels(key_id=key_id).set(1)
+
+    def observe_health(self, oldest_age: float, stuck: int,
+                       dead_letters: dict[str, int]) -> None:
+        """Refresh the health gauges (listener/health_probe.py)."""
+        self.oldest_incident_age.set(oldest_age)
+        self.stuck_incidents.set(stuck)
+        for queue, depth in dead_letters.items():
+            self.dead_letter_messages.labels(queue=queue).set(depth)
 
     def vm_outcome(self, recovered: bool) -> None:
         (self.vms_recovered if recovered else self.vms_failed).inc()
@@ -114,6 +136,10 @@ METRIC_NAMES = frozenset({
     "host_recovery_incidents_current",
     "host_recovery_held_incidents",
     "host_recovery_signing_key_info",
+    "host_recovery_redeliveries_total",
+    "host_recovery_dead_letter_messages",
+    "host_recovery_oldest_incident_age_seconds",
+    "host_recovery_stuck_incidents",
     "host_recovery_vms_recovered_total",
     "host_recovery_vms_failed_total",
     "host_recovery_time_to_recover_seconds_bucket",
@@ -154,9 +180,11 @@ class StatusRefresher:
     """
 
     def __init__(self, metrics: Metrics, read: Callable[[], Iterable[tuple[str, str]]],
-                 interval: float = 15.0) -> None:
+                 interval: float = 15.0,
+                 probe: Callable[[Metrics], None] | None = None) -> None:
         self._metrics = metrics
         self._read = read
+        self._probe = probe
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="metrics-status", daemon=True)
@@ -171,6 +199,8 @@ class StatusRefresher:
 
     def refresh(self) -> None:
         self._metrics.observe_incidents(list(self._read()))
+        if self._probe is not None:
+            self._probe(self._metrics)
 
     def _run(self) -> None:
         while True:

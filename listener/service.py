@@ -26,7 +26,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 import listener.conf
-from listener import status, workflow_check
+from listener import health_probe, status, workflow_check
 from listener.giveback import GiveBack
 from listener.host_down import DeadLetters, HostDownListener
 from listener.metrics import Exporter, Metrics, StatusRefresher, start_exporter
@@ -132,7 +132,7 @@ class ListenerService:
             self._refresher = StatusRefresher(
                 self.metrics,
                 lambda: [(i.incident_id, i.state) for i in status.collect(mistral)],
-                conf.metrics.status_interval)
+                conf.metrics.status_interval, probe=health_probe.metrics_probe(conf, mistral))
             self._refresher.start()
         if conf.giveback.enabled:
             self._giveback = GiveBack(conf, self.mistral)

@@ -2,9 +2,9 @@
 
 from oslo_config import cfg
 
-from listener.conf import giveback, listener, metrics, mistral, nova_notifications
+from listener.conf import giveback, health, listener, metrics, mistral, nova_notifications
 
-_MODULES = (listener, mistral, nova_notifications, metrics, giveback)
+_MODULES = (listener, mistral, nova_notifications, metrics, giveback, health)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

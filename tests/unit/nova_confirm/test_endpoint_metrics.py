@@ -81,6 +81,7 @@ def test_exporter_serves_every_listed_metric_name():
     metrics.time_to_recover.observe(12)
     metrics.confirmation_latency.observe(0.02)
     metrics.set_signing_keys(["2026-01"])
+    metrics.observe_health(10, 0, {"host_recovery.dead_letter": 0})
     exporter = start_exporter(registry, port=0)
     try:
         text = requests.get(f"http://127.0.0.1:{exporter.port}/metrics", timeout=5).text

@@ -1,0 +1,42 @@
+"""[health]: thresholds of ``host-recovery health`` and of the listener's health gauges."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+health_group = cfg.OptGroup("health", title="Health checks",
+                            help="What `host-recovery health` and the listener's health "
+                            "gauges treat as trouble (docs/operations.md).")
+
+health_opts = [
+    cfg.ListOpt("dead_letter_queues", default=[],
+                help="Queues counted as dead letters besides [listener] dead_letter_queue, "
+                "e.g. the broker's dead-letter queue of bodies our driver could not decode."),
+    cfg.IntOpt("stuck_after", default=1800, min=60,
+               help="Seconds without any change in a running incident (its tasks and "
+               "sub-workflows) after which it is stuck, e.g. a task left IDLE by an engine "
+               "crash. Keep it above the action pack's wait_timeout. Incidents held for "
+               "approval or waiting for capacity are never stuck."),
+    cfg.IntOpt("incident_age_warning", default=3600, min=1,
+               help="Seconds after which the oldest unfinished incident is a WARNING."),
+    cfg.ListOpt("listener_metrics_urls", default=[],
+                help="Every listener's metrics URL (http://ctl-1:9787/metrics,...): health "
+                "checks each one exports the signing key producers use and sums their "
+                "redeliveries."),
+    cfg.StrOpt("state_file",
+               help="File where health keeps the last dead-letter depth and redelivery "
+               "count, to report growth and rate between two runs (unset: no growth/rate)."),
+    cfg.FloatOpt("redelivery_rate_warning", default=1.0, min=0,
+                 help="Redeliveries per minute (all listeners) above which health warns."),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register the [health] options on ``conf``."""
+    conf.register_group(health_group)
+    conf.register_opts(health_opts, group=health_group)
+
+
+def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
+    """Entry point for oslo-config-generator."""
+    return [(health_group, list(health_opts))]
