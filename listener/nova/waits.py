@@ -76,6 +76,9 @@ class Reads(Protocol):
                                fields: Any = None, **filters: str
                                ) -> list[dict[str, Any]]: ...
 
+    def list_task_action_executions(self, task_execution_id: str, fields: Any = None
+                                    ) -> list[dict[str, Any]]: ...
+
     def complete_action(self, action_execution_id: str, output: dict[str, Any],
                         state: str = "SUCCESS") -> dict[str, Any]: ...
 
