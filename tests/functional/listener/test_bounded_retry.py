@@ -48,10 +48,10 @@ def test_raising_and_unsigned_host_downs_are_bounded_then_dead_lettered(
         def count(pattern: str) -> int:
             return sum(len(lst.lines(pattern)) for lst in listeners)
 
-        internal, unsigned = (re.escape(iid) for _h, iid in bad)
-        deliveries = {"internal": count(f"Unexpected error handling host-down.*{internal}"),
-                      "unsigned": count(f"{unsigned}\\) not accepted on delivery")
-                      + count(f"Dead-lettering host-down.*{unsigned}")}
+        raising_id, unsigned_id = (re.escape(iid) for _h, iid in bad)
+        deliveries = {"internal": count(f"Unexpected error handling host-down.*{raising_id}"),
+                      "unsigned": count(f"{unsigned_id}\\) not accepted on delivery")
+                      + count(f"Dead-lettering host-down.*{unsigned_id}")}
         tracebacks = sum(lst.text().count("Traceback") for lst in listeners)
     finally:
         for listener in listeners:
