@@ -58,9 +58,10 @@ def changes(previous: Mapping[str, Incident], incidents: list[Incident],
         for vm in inc.vms:
             if old.get(vm.id, "pending") != vm.result and vm.result != "pending":
                 ended = sum(1 for v in inc.vms if v.result in ENDED)
-                lines.append(f"{_stamp(now)} {where}: vm {vm.id} {vm.result}"
-                             + (f" {vm.source_host} -> {vm.dest_host}" if vm.dest_host
-                                else "") + (f" ({vm.reason})" if vm.reason else "")
+                # short enough for one terminal line: the incident is in its state line
+                lines.append(f"{_stamp(now)} {inc.host}: {vm.name or vm.id} {vm.result}"
+                             + (f" -> {vm.dest_host}" if vm.dest_host else "")
+                             + (f" ({vm.reason})" if vm.reason else "")
                              + f"  {progress_bar(ended, len(inc.vms), 20)}")
     return lines
 
@@ -87,9 +88,11 @@ def dashboard(incidents: list[Incident], recent: list[str]) -> RenderableType:
         ended = c["evacuated"] + c["failed"] + c["skipped"]
         parts.append(Text(f"incident {inc.incident_id}  host {inc.host}  "
                           f"{inc.state.upper()}", style="bold"))
-        parts.append(ProgressBar(total=max(len(inc.vms), 1), completed=ended, width=60))
-        parts.append(Text(f"{ended}/{len(inc.vms)}  " + "  ".join(
-            f"{k} {v}" for k, v in c.items())))
+        row = Table.grid(padding=(0, 2))
+        row.add_row(ProgressBar(total=max(len(inc.vms), 1), completed=ended, width=40),
+                    f"{ended}/{len(inc.vms)}")
+        parts.append(row)
+        parts.append(Text("  ".join(f"{k} {v}" for k, v in c.items())))
         flying = [vm for vm in inc.vms if vm.result == "running"]
         if flying:
             parts.append(vm_table(flying[:10], title=f"in flight ({len(flying)})"))
@@ -116,9 +119,13 @@ def summary(incidents: list[Incident], first_seen: Mapping[str, float],
         def span(a: float | None, b: float | None) -> float | None:
             return round(b - a, 1) if a is not None and b is not None else None
 
+        detection = span(failed, created)
         out.append({
             "incident_id": inc.incident_id, "host": inc.host, "state": inc.state,
-            "detection_s": span(failed, created), "first_evacuation_s": span(created, first),
+            # Mistral's created_at has 1 s resolution: a sub-second detection may come out
+            # slightly negative
+            "detection_s": None if detection is None else max(detection, 0.0),
+            "first_evacuation_s": span(created, first),
             "all_confirmed_s": span(created, updated) if done else None,
             "vm_p50_s": round(statistics.median(seconds), 1) if seconds else None,
             "vm_max_s": round(max(seconds), 1) if seconds else None,

@@ -23,8 +23,8 @@ def test_changes_are_one_line_each_and_nothing_when_nothing_changed() -> None:
     after = _incident("running", "evacuated", "running")
     lines = live.changes({"e1": before}, [after], 0.0)
     assert len(lines) == 2
-    assert "vm v0 evacuated c1 -> c2" in lines[0] and "1/2" in lines[0]
-    assert "vm v1 running" in lines[1]
+    assert "c1: v0 evacuated -> c2" in lines[0] and "1/2" in lines[0]
+    assert "c1: v1 running" in lines[1]
     assert live.changes({"e1": after}, [after], 0.0) == []
     assert "incident i1 host c1: running" in live.changes({}, [before], 0.0)[0]
 
