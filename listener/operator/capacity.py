@@ -29,6 +29,28 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def samples(report: dict[str, Any]) -> list[tuple[str, dict[str, str], float]]:
+    """The report as gauge samples ``(name, labels, value)`` for the exporter
+    (``host_recovery_failover_capacity_*``; alert rules in etc/prometheus)."""
+    prefix = "host_recovery_failover_capacity_"
+    found: list[tuple[str, dict[str, str], float]] = []
+    for host, entry in sorted((report.get("hosts") or {}).items()):
+        labels = {"host": host, "zone": str(entry.get("zone"))}
+        found.append((prefix + "absorbable", labels, float(bool(entry.get("absorbable")))))
+        found.append((prefix + "waiting_vms", {"host": host},
+                      float(entry.get("not_placed") or 0)))
+    scopes = [("cloud", "cloud", report.get("cloud") or {})]
+    scopes += [("zone", n, s) for n, s in sorted((report.get("zones") or {}).items())]
+    scopes += [("aggregate", n, s) for n, s in sorted((report.get("aggregates") or {}).items())]
+    resources = report.get("resources") or ["VCPU", "MEMORY_MB", "DISK_GB"]
+    for scope, name, summary in scopes:
+        labels = {"scope": scope, "name": name}
+        found.append((prefix + "n_plus_1", labels, float(bool(summary.get("n_plus_1")))))
+        for resource, value in zip(resources, summary.get("headroom") or [], strict=False):
+            found.append((prefix + "headroom", dict(labels, resource=resource), float(value)))
+    return found
+
+
 def _set(name: str, summary: dict[str, Any]) -> str:
     ok = "yes" if summary.get("n_plus_1") else "NO"
     room = summary.get("headroom") or [0, 0, 0]

@@ -144,3 +144,29 @@ def test_a_hard_anti_affinity_group_of_three_on_two_free_hosts(
     (line,) = [r for r in outcomes[2]["instances"] if r["id"] in members]
     assert line["result"] == "not_recovered" and "anti-affinity" in line["reason"]
     assert all(nova.server(m)["OS-EXT-STS:vm_state"] == "active" for m in members)
+
+
+@pytest.mark.mistral
+def test_two_hosts_failing_at_once_on_room_for_six_put_no_vm_in_error(
+        mistral: MistralServer, simulator_process_factory: Callable[..., SimulatorProcess],
+        rabbit_url: str, tmp_path: Path) -> None:
+    # 3 hosts of 10 VMs' room holding 4 each: the survivor has room for 6 of the 8
+    prefix = _prefix()
+    cloud = _cloud(simulator_process_factory, rabbit_url, prefix, seed=1403, hosts=3,
+                   vms_per_host=4, host_ram_mb=TIGHT_RAM_MB,
+                   metadata=[{"weight": 1.0, "metadata": {}}])
+    _configure(mistral, cloud, tmp_path, capacity_wait=3)
+    nova = support.Nova(cloud)
+    failed = [f"{prefix}1", f"{prefix}2"]
+    victims = [s["id"] for host in failed for s in nova.servers(host)]
+    for host in failed:
+        cloud.control.fail_host(host, immediate=True)
+    with support.ListenerStandIn(mistral.api_url, nova):
+        incidents = [support.start_recovery(mistral.api_url, host) for host in failed]
+        outputs = [support.wait_execution(mistral.api_url, i, 120)["output"]
+                   for i in incidents]
+    results = [r["result"] for o in outputs for r in o["instances"]]
+    assert sorted(results) == ["evacuated"] * 6 + ["not_recovered"] * 2, outputs
+    states = [nova.server(v)["OS-EXT-STS:vm_state"] for v in victims]
+    assert "error" not in states
+    assert set(nova.evacuations().values()) == {1}

@@ -15,8 +15,9 @@ from oslo_log import log as logging
 
 from . import events, runtime, source_check
 from .base import Action, execution_ids, now_iso, seconds_since
-from .nova import NovaError
+from .nova import NovaError, NovaUnavailable
 from .ownership import lock_reason, ours_locked, rebuilding_not_ours
+from .placement import PlacementClient
 
 LOG = logging.getLogger(__name__)
 HOST = "OS-EXT-SRV-ATTR:host"
@@ -84,7 +85,7 @@ class EvacuateAction(_InstanceAction):
     """Evacuate unless it already moved or our evacuation runs (a re-run never evacuates
     twice), and only while the source host is still dead (``source_check``).
 
-    Output ``{"status": accepted|in_progress|moved|refused|host_returned, "accepted_at",
+    Output ``{"status": accepted|in_progress|moved|refused|host_returned|no_room, "accepted_at",
     "reason", "source_returned"}``; Nova unavailable raises (the task's retry runs it again
     and sees what Nova did).
     """
@@ -118,6 +119,14 @@ class EvacuateAction(_InstanceAction):
         if verdict["returned"]:
             self._log(context, 30, "source host returned after fencing, recovery continues "
                       "(our force-down stays): %s", verdict["reason"])
+        target = self.kwargs.get("target_host")
+        if target and not self._room(rt, str(target)):
+            # another incident or a new VM took the room since the plan: never send a VM
+            # Nova would put in ERROR (NoValidHost); the next round re-plans it
+            self._log(context, 30, "not evacuated: %s has no room for it any more", target)
+            self._undo_error(nova, server, context)
+            return {"status": "no_room", "accepted_at": now_iso(),
+                    "reason": f"waiting_for_capacity: {target} has no room for it any more"}
         try:
             nova.evacuate(self.instance_id, self.kwargs.get("target_host"),
                           bool(self.kwargs.get("on_shared_storage")))
@@ -131,6 +140,25 @@ class EvacuateAction(_InstanceAction):
                   self.kwargs.get("attempt"), self.kwargs.get("target_host"))
         return {"status": "accepted", "accepted_at": now_iso(), "reason": None,
                 "source_returned": verdict["returned"]}
+
+    def _undo_error(self, nova: Any, server: dict[str, Any], context: Any) -> None:
+        """An earlier attempt of ours that met NoValidHost left the VM in ERROR (Nova's
+        conductor does so): it waits as it was, ACTIVE (Nova's reset-state offers only
+        active or error; the plan keeps its expected state)."""
+        if server.get(VM_STATE) == "error" and self.instance.get("original_state") != "error" \
+                and int(self.kwargs.get("attempt") or 1) > 1:
+            nova.reset_state(self.instance_id, "active")
+            self._log(context, 30, "reset from ERROR (our earlier attempt's NoValidHost)")
+
+    def _room(self, rt: Any, target: str) -> bool:
+        """The planned target still has room (Placement unreadable: let Nova decide)."""
+        demand = self.instance.get("demand")
+        if not demand:
+            return True
+        try:
+            return PlacementClient.from_nova(rt.nova, rt.conf).has_room(target, demand)
+        except (NovaError, NovaUnavailable):
+            return True
 
     def _busy(self, nova: Any, server: dict[str, Any]) -> bool:
         return rebuilding_not_ours(nova, server, self.kwargs.get("source"))

@@ -89,6 +89,15 @@ class PlacementClient:
                 for rc in ("VCPU", "MEMORY_MB", "DISK_GB"))
         return free
 
+    def has_room(self, host: str, demand: list[float] | tuple[float, ...]) -> bool:
+        """Whether ``host``'s provider can take ``demand`` now (1.4 ``resources`` filter)."""
+        wanted = ",".join(f"{rc}:{int(amount)}" for rc, amount in
+                          zip(("VCPU", "MEMORY_MB", "DISK_GB"), demand, strict=True) if amount)
+        if not wanted:
+            return True
+        found = self.placement_get(f"/resource_providers?name={host}&resources={wanted}")
+        return bool(found.get("resource_providers"))
+
     def servers(self, host: str | None = None, page: int = 1000) -> list[dict[str, Any]]:
         """Servers (all projects, of ``host`` when given) at 2.96: flavor embedded,
         ``pinned_availability_zone`` shown; [] pages end the listing."""

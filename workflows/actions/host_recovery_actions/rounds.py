@@ -29,6 +29,7 @@ from .base import Action, execution_ids
 LOG = logging.getLogger(__name__)
 VM_STATE, TASK_STATE = "OS-EXT-STS:vm_state", "OS-EXT-STS:task_state"
 POWER_STATE, RUNNING = "OS-EXT-STS:power_state", 1
+NOT_RECOVERED = "not_recovered"
 
 
 def ready(server: dict[str, Any], expected: str) -> bool:
@@ -65,8 +66,16 @@ class NextRoundAction(Action):
         plan, now = dict(self.plan), time.time()
         settings = plan.get("settings") or {}
         records = {str(r["id"]): r for r in report.records_in(self.results)}
+        # a VM whose planned target filled up meanwhile was not sent: it waits again
+        again = [dict(i, waiting_reason=records[str(i["id"])].get("reason"))
+                 for i in plan.get("instances") or []
+                 if (records.get(str(i["id"])) or {}).get("result") == NOT_RECOVERED]
+        records = {k: r for k, r in records.items() if r.get("result") != NOT_RECOVERED}
         pending = [i for i in plan.get("pending") or [] if str(i["id"]) not in records]
         waiting = [i for i in plan.get("waiting") or [] if str(i["id"]) not in records]
+        waiting += [i for i in again if i["id"] not in {w["id"] for w in waiting}]
+        if not pending and not waiting:
+            return dict(plan, instances=[], pending=[], waiting=[], round_state="done")
         verdict = source_check.check(nova, settings.get("source"), self.host)
         if verdict["stop"]:
             return self._end(rt, plan, pending + waiting, "not_moved",
@@ -102,7 +111,7 @@ class NextRoundAction(Action):
             return dict(plan, instances=[], round_state="wait",
                         poll=float(settings.get("capacity_poll_interval") or 30))
         if layout["waiting"]:
-            return self._end(rt, plan, layout["waiting"], "not_recovered",
+            return self._end(rt, plan, layout["waiting"], NOT_RECOVERED,
                              f"waiting_for_capacity for {now - since:.0f} s")
         return dict(plan, instances=[], round_state="done")
 
@@ -129,7 +138,10 @@ class NextRoundAction(Action):
     def _end(self, rt: Any, plan: dict[str, Any], items: list[dict[str, Any]], result: str,
              reason: str) -> dict[str, Any]:
         lines = []
+        recorded = {str(r["id"]) for r in report.records_in(self.results)}
         for item in items:
+            if str(item["id"]) in recorded:  # its not_recovered record stays the line
+                continue
             why = item.get("waiting_reason")
             line = events.record(item, self.host, result, f"{reason}: {why}" if why else reason)
             lines.append(line)
