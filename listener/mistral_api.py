@@ -159,6 +159,9 @@ class MistralAPI:
         return _decode(self._call(lambda c: c.action_executions.create(
             name, action_input or {}, run_sync=False, save_result=True)))
 
+    def get_action_execution(self, action_execution_id: str) -> dict[str, Any]:
+        return _decode(self._call(lambda c: c.action_executions.get(action_execution_id)))
+
     def run_action(self, name: str, action_input: dict[str, Any] | None = None) -> Any:
         """Run an ad-hoc action synchronously (not stored) and return its result."""
         body = _decode(self._call(lambda c: c.action_executions.create(

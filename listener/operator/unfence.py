@@ -11,6 +11,7 @@ import argparse
 import json
 from typing import Any
 
+import tenacity
 from oslo_config import cfg
 
 from listener.mistral_api import MistralAPI
@@ -26,13 +27,35 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def give_back(api: MistralAPI, host: str, timeout: float = 120.0) -> dict[str, Any]:
+    """Start the stored give-back action and wait for its end.
+
+    Not ``run_sync``: the action reads Mistral's own API, and an API that serves the
+    synchronous call with its only worker (the embedded harness) would wait on itself.
+    """
+    started = api.start_action(GIVE_BACK_ACTION, {"host": host})
+    poll = tenacity.Retrying(
+        stop=tenacity.stop_after_delay(timeout), wait=tenacity.wait_fixed(0.5),
+        retry=tenacity.retry_if_result(lambda got: got.get("state") == "RUNNING"),
+        retry_error_callback=lambda state: state.outcome.result() if state.outcome else {})
+    row: dict[str, Any] = poll(api.get_action_execution, str(started["id"]))
+    if row.get("state") == "RUNNING":
+        raise MistralError(f"{GIVE_BACK_ACTION} still running after {timeout:.0f} s")
+    if row.get("state") != "SUCCESS":
+        raise MistralError(f"{GIVE_BACK_ACTION} ended {row.get('state')}: "
+                           f"{row.get('state_info')}")
+    output = row.get("output") or {}
+    output = json.loads(output) if isinstance(output, str) else output
+    result = output.get("result") if isinstance(output, dict) else None
+    return result if isinstance(result, dict) else {}
+
+
 def run(conf: cfg.ConfigOpts, args: argparse.Namespace) -> int:
     try:
-        result = MistralAPI.from_conf(conf).run_action(GIVE_BACK_ACTION, {"host": args.host})
+        result = give_back(MistralAPI.from_conf(conf), args.host)
     except MistralError as exc:
         print(f"failed: {exc}")
         return 1
-    result = result if isinstance(result, dict) else {}
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:

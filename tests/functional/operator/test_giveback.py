@@ -18,6 +18,7 @@ from harness.simulator import SimulatorProcess
 from listener.conf import giveback as giveback_conf
 from listener.giveback import GiveBack
 from listener.mistral_api import MistralAPI
+from listener.operator import unfence
 from notifications.contract import GIVE_BACK
 from tests.functional.workflow import support
 from tests.waiting import wait_for
@@ -87,6 +88,9 @@ def test_a_fenced_host_is_given_back_once_after_nova_compute_restarts(
     before = wait_for(lambda: api.last_result(HOST), 30, "the first give-back to end")
     assert not before["cleared"] and before["reason"].startswith("not yet"), before
     assert _service(cloud)["forced_down"] is True
+    # the operator's `host-recovery unfence` answers the same, and returns (no self-wait)
+    by_hand = unfence.give_back(MistralAPI.from_url(mistral.api_url), HOST, timeout=60)
+    assert not by_hand["cleared"] and by_hand["reason"].startswith("not yet"), by_hand
 
     cloud.control.revive_host(HOST)
 
