@@ -40,8 +40,10 @@ def test_raising_and_unsigned_host_downs_are_bounded_then_dead_lettered(
                       unsigned, support.payload(*valid[2])])
         support.wait_for(lambda: (rabbit.queue_depth(vhost, "host_recovery.dead_letter")
                                   or 0) >= 2, 60, "two dead letters")
-        executions = support.executions_for(own_mistral.api_url,
-                                            {iid for _h, iid in valid + bad})
+        ours = {iid for _h, iid in valid + bad}
+        support.wait_for(lambda: len(support.executions_for(own_mistral.api_url, ours))
+                         >= len(valid), 60, "valid host-downs started")
+        executions = support.executions_for(own_mistral.api_url, ours)
         support.wait_for(lambda: rabbit.queue_depth(vhost, "host_recovery.info") == 0, 30,
                          "host-down queue empty")
         letters = support.drain(rabbit.amqp_url(vhost), "host_recovery.dead_letter")
