@@ -22,6 +22,7 @@ __all__ = ["EVENT_TYPES", "InvalidRecoveryEvent", "errors", "schema", "validate"
 EVENT_TYPES = (
     "host_recovery.incident.held", "host_recovery.incident.start",
     "host_recovery.incident.end", "host_recovery.incident.error",
+    "host_recovery.incident.given_back",
     "host_recovery.instance.evacuated", "host_recovery.instance.failed",
     "host_recovery.instance.skipped",
 )

@@ -29,7 +29,7 @@ from listener.host_down.dead_letter import DeadLetterError
 from listener.metrics import Metrics
 from listener.redelivery import Message, describe
 from notifications.contract import MistralError, MistralUnavailable
-from notifications.host_down import HostDown, InvalidHostDown
+from notifications.host_down import UNJUDGED_REASONS, HostDown, InvalidHostDown
 
 LOG = logging.getLogger(__name__)
 
@@ -54,8 +54,9 @@ class Retrier(Protocol):
     def republish(self, message: Message) -> bool: ...
 
 
-#: Reasons a listener without the right key or clock would give: a peer may judge better.
-VERIFY_REASONS = ("unsigned", "forged", "replayed")
+#: Reasons a listener without the right key or clock would give: a peer may judge better
+#: (the contract's unjudged reasons, and an age judged by this listener's clock).
+VERIFY_REASONS = (*UNJUDGED_REASONS, "replayed")
 
 
 class _Retry(Exception):
@@ -103,7 +104,7 @@ class RecoveryStarter:
             event = self._parse(message.payload)
         except InvalidHostDown as exc:
             if exc.reason in VERIFY_REASONS and message.attempt < self.verify_attempts:
-                return self._retry(message, f"{exc.reason}: {exc.detail}")
+                return self._retry(message, f"{exc.reason}: {exc.detail}", exc.reason)
             return self._dead_letter(message, exc.reason, exc.detail)
         LOG.info("Host-down for incident %s host %s (message %s from %s): starting execution "
                  "%s", event.incident_id, event.host, message.message_id,
@@ -141,7 +142,7 @@ class RecoveryStarter:
                   "%s of %s): %s", message.message_id, message.incident_id, message.attempt,
                   self.internal_attempts, detail, exc_info=message.attempt == 1)
         if message.attempt < self.internal_attempts:
-            return self._retry(message, detail)
+            return self._retry(message, detail, "internal")
         try:
             return self._dead_letter(message, "internal", detail)
         except Exception as err:  # the record itself cannot be built: bounded requeue
@@ -151,8 +152,10 @@ class RecoveryStarter:
             self._sleep(self.retry_window)
             return Outcome.REQUEUE
 
-    def _retry(self, message: Message, why: str) -> Outcome:
+    def _retry(self, message: Message, why: str, reason: str) -> Outcome:
         assert self._redelivery is not None  # attempts > 1 only with a Retrier
+        if self._metrics is not None:
+            self._metrics.redeliveries.labels(reason=reason).inc()
         LOG.warning("Host-down message %s (incident %s) not accepted on delivery %s (%s): "
                     "handing it back for another try", message.message_id,
                     message.incident_id, message.attempt, why)

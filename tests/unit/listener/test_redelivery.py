@@ -24,7 +24,12 @@ from listener.redelivery import (
 )
 from notifications import messaging
 from notifications.confirmed import NotConfirmed
-from notifications.host_down import build_payload, incident_id_for, parse_host_down
+from notifications.host_down import (
+    InvalidHostDown,
+    build_payload,
+    incident_id_for,
+    parse_host_down,
+)
 from tests.unit.listener.test_recovery_starter import FakeDeadLetters, FakeMistral
 from tests.unit.nova_confirm.samples import sample
 
@@ -91,6 +96,16 @@ def test_unsigned_host_down_is_offered_to_peers_then_dead_lettered() -> None:
     assert _deliveries(starter, _payload(), redelivery) == 3
     assert [r[0] for r in letters.records] == ["unsigned"]
     assert [m.attempt for m in redelivery.republished] == [1, 2]
+
+
+@pytest.mark.parametrize("reason", ["forged", "unknown_key", "clock", "replayed"])
+def test_every_unjudged_reason_is_offered_to_peers_then_dead_lettered(reason: str) -> None:
+    def parse(payload: Any) -> Any:
+        raise InvalidHostDown(reason, "this listener cannot judge it")
+
+    redelivery, letters = FakeRedelivery(), FakeDeadLetters()
+    assert _deliveries(_starter(parse, redelivery, letters), _payload(), redelivery) == 3
+    assert [r[0] for r in letters.records] == [reason]
 
 
 def test_malformed_host_down_is_dead_lettered_at_once() -> None:
