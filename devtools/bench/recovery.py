@@ -147,14 +147,18 @@ def main(argv: list[str] | None = None) -> int:
                 row, info = p2_row(tmp, n, c, args.latency, args)
                 rows.append(row)
                 row_details.append(info)
+        errors: dict[str, str] = {}
         p1: tuple[list[float], list[float]] = ([], [])
         if "p1" not in skip and args.p1_incidents:
-            p1 = ours.run_incidents(tmp / "p1", args.p1_incidents)
+            p1 = _optional("p1", errors, lambda: ours.run_incidents(
+                tmp / "p1", args.p1_incidents)) or p1
         p5 = None
         if "p5" not in skip and args.p5 != "none":
             hosts, per_host = (int(x) for x in args.p5.split("x"))
-            p5 = ours.run_rack(tmp / "p5", hosts, per_host, args.latency,
-                               min(args.concurrency))
+            p5 = _optional("p5", errors, lambda: ours.run_rack(
+                tmp / "p5", hosts, per_host, args.latency, min(args.concurrency)))
+        p4 = _optional("p4", errors, lambda: _p4(args.p4_messages)) if "p4" not in skip \
+            else None
     ours_runs = [r for d in row_details for r in d["runs"].get("ours", [])]
     mas_runs = [r for d in row_details for r in d["runs"].get("masakari_tuned", [])]
     confirm = [ms for r in ours_runs for ms in r["confirm_ms"]]
@@ -166,13 +170,13 @@ def main(argv: list[str] | None = None) -> int:
         "p3_requests_per_vm": {
             "ours": _total_per_vm(ours_runs, "evacuable"),
             "masakari": _total_per_vm(mas_runs, "vms")},
-        "p4": _p4(args.p4_messages) if "p4" not in skip else None,
+        "p4": p4,
         "p5": p5,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "kernel": platform.release(), "load_1m": os.getloadavg()[0]},
         "git": _git(),
     }
-    details.update(rows=row_details, p1_samples=len(p1[0]),
+    details.update(rows=row_details, errors=errors, p1_samples=len(p1[0]),
                    requests_per_vm={"ours": [_per_vm(r["requests"], r["evacuable"])
                                              for r in ours_runs[:1]],
                                     "masakari": [_per_vm(r["requests"], r["vms"])
@@ -186,6 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     print(render(results, details))
     print(f"written: {args.out / 'results.json'}")
     return 0
+
+
+def _optional(name: str, errors: dict[str, str], run: Any) -> Any:
+    """P1, P4, P5: a failure is reported (None and its error), the other figures are kept."""
+    try:
+        return run()
+    except Exception as exc:
+        errors[name] = f"{type(exc).__name__}: {exc}"
+        print(f"{name} failed: {errors[name]}", flush=True)
+        return None
 
 
 def _total_per_vm(runs: list[dict[str, Any]], key: str) -> float | None:
