@@ -170,3 +170,33 @@ def test_two_hosts_failing_at_once_on_room_for_six_put_no_vm_in_error(
     states = [nova.server(v)["OS-EXT-STS:vm_state"] for v in victims]
     assert "error" not in states
     assert set(nova.evacuations().values()) == {1}
+
+
+@pytest.mark.mistral
+def test_ordered_tiers_start_after_the_previous_tier_runs_plus_its_delay(
+        mistral: MistralServer, simulator_process_factory: Callable[..., SimulatorProcess],
+        rabbit_url: str, tmp_path: Path) -> None:
+    prefix = _prefix()
+    cloud = _cloud(simulator_process_factory, rabbit_url, prefix, seed=1404, hosts=3,
+                   vms_per_host=6, host_vcpus=1024, host_ram_mb=4_000_000,
+                   metadata=[{"weight": 0.5, "metadata": {"host_recovery:priority": "100",
+                                                          "host_recovery:restart_delay": "2"}},
+                             {"weight": 0.5, "metadata": {}}])
+    host = f"{prefix}1"
+    _configure(mistral, cloud, tmp_path, ordered_tiers=True, tier_bands="100")
+    nova = support.Nova(cloud)
+    victims = {s["id"]: s for s in nova.servers(host)}
+    first = {i for i, s in victims.items()
+             if (s.get("metadata") or {}).get("host_recovery:priority") == "100"}
+    assert first and first != set(victims)
+    cloud.control.fail_host(host, immediate=True)
+    with support.ListenerStandIn(mistral.api_url, nova):
+        incident = support.start_recovery(mistral.api_url, host)
+        output = support.wait_execution(mistral.api_url, incident, 120)["output"]
+    assert output["outcome"] == "done", output["reason"]
+    asked = {e["path"].split("/")[-2]: e["time"] for e in cloud.control.requests()["entries"]
+             if e.get("action") == "evacuate"}
+    assert set(asked) == set(victims)
+    later = min(t for i, t in asked.items() if i not in first)
+    # tier 0 was evacuated, started again (ACTIVE, RUNNING), then its 2 s delay passed
+    assert later >= max(asked[i] for i in first) + 2.0
