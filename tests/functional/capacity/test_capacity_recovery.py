@@ -16,6 +16,7 @@ import requests
 
 from harness.mistral import MistralServer
 from harness.simulator import SimulatorProcess
+from listener.operator import capacity as capacity_cli
 from tests.functional.workflow import support
 from tests.waiting import wait_for
 
@@ -78,6 +79,13 @@ def test_a_tight_cloud_recovers_the_higher_priorities_first_and_the_rest_later(
     host, spare = f"{prefix}1", f"{prefix}4"
     _configure(mistral, cloud, tmp_path, capacity_wait=120)
     nova = support.Nova(cloud)
+    # what `host-recovery capacity` runs: 8 VMs per host, room for 2 on hosts 1-3 and for
+    # 13 on host 4, so only host 4's loss cannot be absorbed
+    report = _run_action(mistral.api_url, "host_recovery.capacity", {})
+    absorbable = {h: e["absorbable"] for h, e in report["hosts"].items()}
+    assert absorbable == {f"{prefix}{i}": i != 4 for i in range(1, 5)}
+    assert not report["cloud"]["n_plus_1"] and report["vms"] == 32
+    assert f"host {prefix}4 (nova): NOT absorbable: 2 of 8 VMs" in capacity_cli.render(report)
     cloud.control.fail_host(spare, immediate=True)   # a host out when the failure happens
     cloud.control.fail_host(host, immediate=True)
     victims = {s["id"]: s for s in nova.servers(host)}
