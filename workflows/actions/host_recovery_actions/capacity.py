@@ -147,7 +147,8 @@ class _State:
                 return f"no usable host in its availability zone {vm.zone}"
             where = f" in availability zone {vm.zone}" if vm.zone else ""
             return f"no usable host{where}"
-        if any(fits(self.free[h.name], vm.demand) for h in zoned):
+        # without a group, first-fit already found no host with room
+        if vm.group and any(fits(self.free[h.name], vm.demand) for h in zoned):
             group = self.groups[str(vm.group)]
             return f"hard {group.policy} of server group {group.id}: no host with room allows it"
         short = [rc for i, rc in enumerate(RESOURCES)
@@ -163,10 +164,22 @@ def assign(vms: list[Vm], hosts: list[Host], groups: dict[str, Group] | None = N
     state = _State(hosts, groups)
     result = Result()
     ordered = vm_order(vms)
+    # Free capacity only shrinks while assigning: once a demand found no host in a zone,
+    # any VM as big in every resource there (and not in a group) finds none either. This
+    # keeps a tight cloud's analysis fast (capacity of 1,000 hosts: no full scan per VM).
+    failed: list[tuple[str | None, tuple[float, float, float], str]] = []
     for vm in ordered:
+        known = None if vm.group else next(
+            (why for zone, demand, why in failed if zone in (None, vm.zone)
+             and all(d >= f for d, f in zip(vm.demand, demand, strict=True))), None)
+        if known is not None:
+            result.unplaced[vm.id] = known
+            continue
         host, kept = state.first_fit(vm)
         if host is None:
             result.unplaced[vm.id] = state.reason(vm, hosts)
+            if not vm.group:
+                failed.append((vm.zone, vm.demand, result.unplaced[vm.id]))
             continue
         state.take(vm, host)
         result.targets[vm.id] = host
