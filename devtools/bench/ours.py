@@ -27,6 +27,7 @@ from bench.peers import HOST, evacuable, request_counts, restored, scenario
 from bench.profile import save
 from harness.process import wait_until
 from harness.stack import Stack, StackOptions
+from notifications.fencing_evidence import make_evidence
 
 DONE = ("SUCCESS", "ERROR", "CANCELLED")
 
@@ -43,11 +44,17 @@ def options(n: int, latency: float, concurrency: int, hosts: int = 4,
 
 
 def publish(stack: Stack, host: str, incident: str) -> float:
-    """Publish a confirmed host-down in-process; the epoch time the broker confirmed it."""
+    """Publish a fenced host-down in-process; the epoch time the broker confirmed it.
+
+    The bench failed the host itself, so it carries the evidence (an operator's, dated now)
+    the fence step needs: as every peer, ours starts from a host proven dead.
+    """
     conf = agent_service.prepare(["--config-file", str(stack.agent_config)], [])
-    agent_service.send_host_down(conf, host, incident_id=incident,
-                                 failure_time=dt.datetime.now(dt.UTC),
-                                 fencing_confirmed=True, source="cli")
+    now = dt.datetime.now(dt.UTC)
+    evidence = make_evidence("operator", host, now, by="bench")
+    agent_service.send_host_down(conf, host, incident_id=incident, failure_time=now,
+                                 fencing_confirmed=True, source="cli",
+                                 fencing_evidence=evidence)
     return time.time()
 
 
