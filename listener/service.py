@@ -26,7 +26,7 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 import listener.conf
-from listener import health_probe, status, workflow_check
+from listener import health_probe, log_filter, status, workflow_check
 from listener.giveback import GiveBack
 from listener.host_down import DeadLetters, HostDownListener
 from listener.metrics import Exporter, Metrics, StatusRefresher, start_exporter
@@ -121,6 +121,8 @@ class ListenerService:
 
     def start(self) -> None:
         self.check_workflow()
+        # undecodable bodies: the broker's DLX keeps them, one traceback a minute is enough
+        log_filter.install()
         self._paths = self.paths()
         for path in self._paths:
             path.start()

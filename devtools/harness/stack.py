@@ -88,6 +88,9 @@ class Stack:
         self._write_actions_config()
         self.mistral.start()
         self.operator("workflow", "sync")
+        # our policies and the broker's dead-letter queues, as docs/operations.md says
+        self.operator("setup-broker", "--management-url",
+                      f"http://127.0.0.1:{self.rabbit.http_port}")
         self._write_agent_config()
         for n in range(opts.listeners):
             listener = ListenerProcess(self.workdir / "listeners", f"controller-{n + 1}",

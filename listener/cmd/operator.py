@@ -8,10 +8,18 @@ import sys
 from collections.abc import Sequence
 
 from listener import service
-from listener.operator import decisions, health, rerun, status, unfence, workflow
+from listener.operator import (
+    decisions,
+    health,
+    rerun,
+    setup_broker,
+    status,
+    unfence,
+    workflow,
+)
 
 #: Each module adds its subcommands (``register(subparsers)``).
-COMMANDS = (workflow, health, decisions, rerun, status, unfence)
+COMMANDS = (workflow, health, decisions, rerun, status, unfence, setup_broker)
 
 
 def build_parser() -> argparse.ArgumentParser:

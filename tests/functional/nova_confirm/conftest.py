@@ -13,10 +13,11 @@ from oslo_config import cfg
 
 from harness.mistral import MistralServer
 from harness.simulator import SimulatorProcess
-from listener.conf import nova_notifications as nova_conf
+from listener import conf as listener_conf_module
 from listener.metrics import Metrics
 from listener.mistral_api import MistralAPI
 from listener.nova import NovaEventListener
+from notifications import conf as notifications_conf
 from notifications import messaging
 from tests.functional.nova_confirm import standin
 from tests.waiting import wait_for
@@ -54,7 +55,9 @@ class Running:
 def listener_conf(transport_url: str, **overrides: Any) -> cfg.ConfigOpts:
     conf = cfg.ConfigOpts()
     messaging.register_transport_opts(conf)
-    nova_conf.register_opts(conf)
+    # every listener group: the Nova path's bounded retry reads [listener] and [host_down]
+    listener_conf_module.register_opts(conf)
+    notifications_conf.register_opts(conf)
     conf([], project="host-recovery-test")
     conf.set_override("transport_url", transport_url)
     conf.set_override("rabbit_qos_prefetch_count", 8, group="oslo_messaging_rabbit")
