@@ -9,8 +9,10 @@ from collections.abc import Sequence
 
 from listener import service
 from listener.operator import (
+    capacity,
     decisions,
     health,
+    plan,
     rerun,
     setup_broker,
     status,
@@ -19,7 +21,7 @@ from listener.operator import (
 )
 
 #: Each module adds its subcommands (``register(subparsers)``).
-COMMANDS = (workflow, health, decisions, rerun, status, unfence, setup_broker)
+COMMANDS = (workflow, health, decisions, rerun, status, unfence, setup_broker, plan, capacity)
 
 
 def build_parser() -> argparse.ArgumentParser:
