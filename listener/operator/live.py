@@ -13,7 +13,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -22,21 +21,11 @@ from rich.table import Table
 from rich.text import Text
 
 from listener.status import Incident, VmRow, progress_bar
+from notifications.contract import accepted_epoch
 
 __all__ = ["changes", "dashboard", "render_summary", "summary", "vm_table"]
 
 ENDED = ("evacuated", "failed", "skipped")
-
-
-def _epoch(value: Any) -> float | None:
-    """Mistral's and our times (naive = UTC, ``Z`` or ``T`` or space) as epoch seconds."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 def _stamp(now: float) -> str:
@@ -110,8 +99,8 @@ def summary(incidents: list[Incident], first_seen: Mapping[str, float],
     """
     out = []
     for inc in incidents:
-        created, updated = _epoch(inc.created_at), _epoch(inc.updated_at)
-        failed = _epoch(failure_times.get(inc.execution_id))
+        created, updated = accepted_epoch(inc.created_at), accepted_epoch(inc.updated_at)
+        failed = accepted_epoch(failure_times.get(inc.execution_id))
         first = first_seen.get(inc.execution_id)
         seconds = [vm.seconds for vm in inc.vms if vm.seconds is not None]
         done = inc.state not in ("running", "held")

@@ -44,7 +44,7 @@ def test_summary_times_and_percentiles() -> None:
 
 
 def done_epoch(text: str) -> float:
-    value = live._epoch(text)
+    value = live.accepted_epoch(text)
     assert value is not None
     return value
 
