@@ -74,6 +74,9 @@ class Metrics:
             "host_recovery_signing_key_info", "1 for each key id this listener verifies "
             "host-downs with (no series: it cannot verify signatures).", ["key_id"],
             registry=registry)
+        self.late = Counter(
+            "host_recovery_late_host_downs", "Host-downs older than [host_down] "
+            "replay_window that started (or found) their execution.", registry=registry)
         self.redeliveries = Counter(
             "host_recovery_redeliveries", "Host-downs handed back for another try (a "
             "bounded republish), by reason (internal, unsigned, forged, unknown_key, clock...).",

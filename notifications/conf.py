@@ -60,8 +60,20 @@ host_down_opts = [
         "replay_window",
         default=900,
         min=1,
-        help="Seconds a signed host-down stays valid after its sent_at; older ones are "
-        "dead-lettered as replayed.",
+        help="Seconds after its sent_at a signed host-down is on time. An older one (the "
+        "listeners or Mistral were down) is late: it still starts its execution, logged "
+        "as late (the execution id is the incident id, so a replay never starts a second "
+        "recovery) and the fence step's evidence check decides.",
+    ),
+    cfg.IntOpt(
+        "stale_after",
+        default=3600,
+        min=1,
+        help="Seconds after which the proof of death of a late host-down (its fencing "
+        "evidence's completed_at, else its failure_time) is too old to act on without an "
+        "operator: it is dead-lettered as stale (kept, health warns). The host may have "
+        "come back since, and Mistral's execution expiration may have removed the "
+        "execution that made a replay harmless.",
     ),
     cfg.IntOpt(
         "clock_skew",

@@ -61,8 +61,11 @@ __all__ = [
 ]
 
 PAYLOAD_VERSION = "1.0"
+#: "replayed" is no longer given (a late host-down starts its execution, idempotently: the
+#: execution id is the incident id); kept for records written before. "stale": late, and
+#: its proof of death older than [host_down] stale_after.
 REASONS = ("malformed", "unsupported_version", "unsigned", "forged", "unknown_key", "clock",
-           "replayed")
+           "replayed", "stale")
 # This listener could not judge (a peer with the right keys or clock may): retry, bounded.
 UNJUDGED_REASONS = ("unsigned", "forged", "unknown_key", "clock")
 
@@ -96,6 +99,9 @@ class HostDown:
     source: str
     sent_at: dt.datetime
     fencing_evidence: FencingEvidence | None = None
+    #: Seconds since sent_at when older than the replay window (0: on time). After an outage
+    #: the first delivery is already late: it still starts its (idempotent) execution.
+    late_by: float = 0.0
 
     def workflow_input(self) -> dict[str, Any]:
         """Input of ``host_recovery.recover_host`` for attempt 1 (design.md §4)."""
@@ -247,10 +253,15 @@ def _check_signature(payload: dict[str, Any], keyring: Keyring, allow_unsigned: 
 
 def parse_host_down(payload: Any, *, signing_key: str | None, allow_unsigned: bool,
                     replay_window: int, clock_skew: int,
-                    now: dt.datetime | None = None, keyring: Keyring | None = None) -> HostDown:
-    """Validate ``payload`` (schema, version, signature, replay window) into a HostDown.
+                    now: dt.datetime | None = None, keyring: Keyring | None = None,
+                    stale_after: int | None = None) -> HostDown:
+    """Validate ``payload`` (schema, version, signature, clock) into a HostDown.
 
     ``keyring`` (several keys by id) replaces ``signing_key`` (one legacy key) when given.
+    A correctly signed host-down older than ``replay_window`` is late (``late_by``), not
+    refused: its execution id is its incident id, so a replay never starts a second
+    recovery, and the fence step's evidence check decides. Late and with a proof of death
+    (fencing evidence, else failure_time) older than ``stale_after``: reason ``stale``.
     Raises InvalidHostDown whose ``reason`` is one of REASONS and ``detail`` names the field.
     """
     if not isinstance(payload, dict):
@@ -270,10 +281,15 @@ def parse_host_down(payload: Any, *, signing_key: str | None, allow_unsigned: bo
     sent_at = _parse_time(payload, "sent_at")
     evidence = _parse_evidence(payload)
     _check_signature(payload, keyring or Keyring(legacy=signing_key), allow_unsigned)
-    age = ((now or dt.datetime.now(dt.UTC)) - sent_at).total_seconds()
-    if age > replay_window:
-        raise InvalidHostDown("replayed", f"sent_at: {age:.0f} s old, beyond the replay "
-                                          f"window of {replay_window} s")
+    now = now or dt.datetime.now(dt.UTC)
+    age = (now - sent_at).total_seconds()
+    if age > replay_window and stale_after is not None:
+        proof = evidence_time(evidence) if evidence else failure_time
+        proof_age = (now - proof).total_seconds()
+        if proof_age > stale_after:
+            raise InvalidHostDown("stale", f"sent_at: {age:.0f} s old and its proof of death "
+                                           f"{proof_age:.0f} s old, beyond stale_after "
+                                           f"({stale_after} s)")
     if -age > clock_skew:
         raise InvalidHostDown("clock", f"sent_at: {-age:.0f} s in the future, beyond the "
                                           f"clock skew of {clock_skew} s")
@@ -287,6 +303,7 @@ def parse_host_down(payload: Any, *, signing_key: str | None, allow_unsigned: bo
         source=payload["source"],
         sent_at=sent_at,
         fencing_evidence=evidence,
+        late_by=age if age > replay_window else 0.0,
     )
 
 
@@ -296,4 +313,4 @@ def parse_with_conf(payload: Any, conf: Any, now: dt.datetime | None = None) -> 
     return parse_host_down(payload, signing_key=None, keyring=keyring_from_conf(conf),
                            allow_unsigned=group.allow_unsigned,
                            replay_window=group.replay_window, clock_skew=group.clock_skew,
-                           now=now)
+                           now=now, stale_after=group.stale_after)

@@ -5,7 +5,9 @@ The plain class behind the oslo endpoint; its collaborators are injected::
     starter = RecoveryStarter(mistral, dead_letters, parse, workflow=contract.RECOVER_HOST, ...)
     outcome = starter.handle(Message(publisher_id, event_type, "INFO", payload, metadata))
 
-* invalid (malformed, unsigned, forged, replayed...) → dead-lettered, then ``HANDLED`` (ack);
+* invalid (malformed, unsigned, forged, stale...) → dead-lettered, then ``HANDLED`` (ack);
+* late (older than the replay window: listeners or Mistral were down) → started like any
+  other, logged as late and counted;
 * valid → ``POST /v2/executions`` with id = incident id (Mistral returns the existing
   execution for a known id, so duplicates are no-ops), then ``HANDLED``;
 * transient failures (Mistral or the broker unreachable) are retried here with exponential
@@ -54,9 +56,8 @@ class Retrier(Protocol):
     def republish(self, message: Message) -> bool: ...
 
 
-#: Reasons a listener without the right key or clock would give: a peer may judge better
-#: (the contract's unjudged reasons, and an age judged by this listener's clock).
-VERIFY_REASONS = (*UNJUDGED_REASONS, "replayed")
+#: Reasons a listener without the right key or clock would give: a peer may judge better.
+VERIFY_REASONS = UNJUDGED_REASONS
 
 
 class _Retry(Exception):
@@ -106,9 +107,18 @@ class RecoveryStarter:
             if exc.reason in VERIFY_REASONS and message.attempt < self.verify_attempts:
                 return self._retry(message, f"{exc.reason}: {exc.detail}", exc.reason)
             return self._dead_letter(message, exc.reason, exc.detail)
-        LOG.info("Host-down for incident %s host %s (message %s from %s): starting execution "
-                 "%s", event.incident_id, event.host, message.message_id,
-                 message.publisher_id, event.incident_id)
+        if event.late_by:
+            # after an outage the first delivery is already late: act on it, idempotently
+            LOG.warning("Late host-down for incident %s host %s (message %s from %s, sent "
+                        "%.0f s ago): starting execution %s; the fence step's evidence "
+                        "check decides", event.incident_id, event.host, message.message_id,
+                        message.publisher_id, event.late_by, event.incident_id)
+            if self._metrics is not None:
+                self._metrics.late.inc()
+        else:
+            LOG.info("Host-down for incident %s host %s (message %s from %s): starting "
+                     "execution %s", event.incident_id, event.host, message.message_id,
+                     message.publisher_id, event.incident_id)
         return self._retrying(self._start, event, what=f"incident {event.incident_id} host "
                               f"{event.host} execution {event.incident_id}")
 

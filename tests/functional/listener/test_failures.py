@@ -13,6 +13,7 @@ import pytest
 
 from harness.mistral import MistralServer
 from harness.rabbit import RabbitBroker
+from notifications.host_down import build_payload
 from tests.functional.listener import support
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.mistral]
@@ -31,23 +32,32 @@ def test_invalid_host_downs_are_dead_lettered_while_valid_ones_start(
                                          workflow_file) for i in range(2)]
     for listener in listeners:
         listener.start()
-    valid = [support.incident(n, "dl") for n in range(4)]
+    valid = [support.incident(n, "dl") for n in range(5)]
     bad = [support.incident(n, "dl-bad") for n in range(5)]
     malformed = support.payload(*bad[0])
     del malformed["reporter"]
     unsigned = support.payload(*bad[1], signed=False)
-    replayed = support.payload(*bad[2], sent_at=dt.datetime.now(dt.UTC)
-                               - dt.timedelta(hours=2))
+    two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    # late (listeners were down) with a recent proof of death: starts, logged as late
+    late = support.payload(*valid[4], sent_at=two_hours_ago)
+    # late and its proof of death older than [host_down] stale_after: kept as stale
+    stale = build_payload(bad[2][0], incident_id=bad[2][1], failure_time=two_hours_ago,
+                          reporter="test", fencing_confirmed=True, source="manual",
+                          signing_key=support.SIGNING_KEY, sent_at=two_hours_ago)
     forged = support.payload(*bad[3])
     forged["fencing_confirmed"] = False  # changed after signing
     pub = support.publisher(rabbit_url)
     try:
         support.send(pub, [support.payload(*valid[0]), malformed, support.payload(*valid[1]),
-                           unsigned, support.payload(*valid[2]), replayed, forged,
-                           support.payload(*valid[3])])
+                           unsigned, support.payload(*valid[2]), stale, forged,
+                           support.payload(*valid[3]), late])
         support.send(pub, [support.payload(*bad[4])], event_type="compute.instance.create")
-        support.wait_for(lambda: sum(len(lst.lines("Dead-lettering|Recovery accepted"))
-                                     for lst in listeners) >= 9, 60, "9 messages handled")
+        # wait on what is asserted: the records in the queue, the executions in Mistral
+        support.wait_for(lambda: (rabbit.queue_depth(_vhost(rabbit_url),
+                                                     "host_recovery.dead_letter") or 0) >= 5
+                         and len(support.executions_for(
+                             mistral.api_url, {iid for _h, iid in valid})) >= 5,
+                         60, "5 dead letters and 5 executions")
         letters = support.drain(rabbit.amqp_url(_vhost(rabbit_url)),
                                 "host_recovery.dead_letter")
         executions = support.executions_for(mistral.api_url,
@@ -62,7 +72,7 @@ def test_invalid_host_downs_are_dead_lettered_while_valid_ones_start(
                    for body, headers in letters}
     assert len(letters) == 5
     expected = {bad[0][1]: ("malformed", "reporter"), bad[1][1]: ("unsigned", "signature"),
-                bad[2][1]: ("replayed", "sent_at"), bad[3][1]: ("forged", "signature"),
+                bad[2][1]: ("stale", "stale_after"), bad[3][1]: ("forged", "signature"),
                 bad[4][1]: ("malformed", "event_type")}
     for iid, (reason, field) in expected.items():
         body, headers = by_incident[iid]
@@ -74,6 +84,8 @@ def test_invalid_host_downs_are_dead_lettered_while_valid_ones_start(
         assert set(body["original"]) == {"publisher_id", "event_type", "priority",
                                          "payload", "metadata"}
     assert by_incident[bad[4][1]][0]["original"]["event_type"] == "compute.instance.create"
+    late_lines = [line for lst in listeners for line in lst.lines("Late host-down")]
+    assert len(late_lines) == 1 and valid[4][1] in late_lines[0]
     for listener in listeners:  # the signing key never reaches a log line
         assert support.SIGNING_KEY not in listener.text()
 

@@ -6,9 +6,12 @@ import datetime as dt
 import threading
 from typing import Any
 
+import prometheus_client
+
 from listener.attempts import execution_id
 from listener.host_down.dead_letter import DeadLetterError
 from listener.host_down.starter import Message, Outcome, RecoveryStarter
+from listener.metrics import Metrics
 from notifications.contract import MistralRejected, MistralUnavailable
 from notifications.host_down import build_payload, incident_id_for, parse_host_down
 
@@ -46,7 +49,7 @@ class FakeDeadLetters:
 
 def _parse(payload: Any) -> Any:
     return parse_host_down(payload, signing_key=KEY, allow_unsigned=False, replay_window=900,
-                           clock_skew=60)
+                           clock_skew=60, stale_after=3600)
 
 
 def _starter(mistral: FakeMistral, letters: FakeDeadLetters, window: float = 5.0,
@@ -61,8 +64,9 @@ def _message(payload: Any, event_type: str = EVENT) -> Message:
 
 
 def _payload(host: str = "compute-1", **kw: Any) -> dict[str, Any]:
+    failure_time = kw.pop("failure_time", dt.datetime.now(dt.UTC))
     return build_payload(host, incident_id=incident_id_for(host, "manual@1"),
-                         failure_time=dt.datetime.now(dt.UTC), reporter="unit",
+                         failure_time=failure_time, reporter="unit",
                          fencing_confirmed=True, source="manual", signing_key=KEY, **kw)
 
 
@@ -82,14 +86,30 @@ def test_invalid_host_downs_are_dead_lettered_with_reason_and_original() -> None
     starter = _starter(mistral, letters)
     forged = _payload()
     forged["fencing_confirmed"] = False
-    old = _payload(sent_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
-    for message in (_message(forged), _message(old), _message("junk"),
+    two_hours_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    stale = _payload(sent_at=two_hours_ago, failure_time=two_hours_ago)
+    for message in (_message(forged), _message(stale), _message("junk"),
                     _message(_payload(), event_type="other.event")):
         assert starter.handle(message) is Outcome.HANDLED
-    assert [r[0] for r in letters.records] == ["forged", "replayed", "malformed", "malformed"]
+    assert [r[0] for r in letters.records] == ["forged", "stale", "malformed", "malformed"]
+    assert "stale_after" in letters.records[1][1]
     assert "event_type" in letters.records[3][1]
     assert letters.records[0][2]["payload"] == forged
     assert mistral.calls == 0
+
+
+def test_late_host_down_starts_its_execution_once_and_is_counted() -> None:
+    mistral, letters = FakeMistral(), FakeDeadLetters()
+    metrics = Metrics(prometheus_client.CollectorRegistry())
+    starter = RecoveryStarter(mistral, letters, _parse, workflow="host_recovery.recover_host",
+                              event_type=EVENT, retry_window=5.0, metrics=metrics)
+    # listeners were down for an hour: the first delivery is already late
+    late = _payload(sent_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    for _ in range(2):  # a replay finds the same execution (its id is the incident id)
+        assert starter.handle(_message(late)) is Outcome.HANDLED
+    assert list(mistral.executions) == [late["incident_id"]]
+    assert letters.records == []
+    assert metrics.registry.get_sample_value("host_recovery_late_host_downs_total") == 2
 
 
 def test_transient_failures_are_retried_then_succeed() -> None:

@@ -98,13 +98,23 @@ def test_unsigned_host_down_is_offered_to_peers_then_dead_lettered() -> None:
     assert [m.attempt for m in redelivery.republished] == [1, 2]
 
 
-@pytest.mark.parametrize("reason", ["forged", "unknown_key", "clock", "replayed"])
+@pytest.mark.parametrize("reason", ["forged", "unknown_key", "clock"])
 def test_every_unjudged_reason_is_offered_to_peers_then_dead_lettered(reason: str) -> None:
     def parse(payload: Any) -> Any:
         raise InvalidHostDown(reason, "this listener cannot judge it")
 
     redelivery, letters = FakeRedelivery(), FakeDeadLetters()
     assert _deliveries(_starter(parse, redelivery, letters), _payload(), redelivery) == 3
+    assert [r[0] for r in letters.records] == [reason]
+
+
+@pytest.mark.parametrize("reason", ["stale", "replayed"])
+def test_a_judged_age_is_dead_lettered_at_once(reason: str) -> None:
+    def parse(payload: Any) -> Any:
+        raise InvalidHostDown(reason, "proof of death too old")
+
+    redelivery, letters = FakeRedelivery(), FakeDeadLetters()
+    assert _deliveries(_starter(parse, redelivery, letters), _payload(), redelivery) == 1
     assert [r[0] for r in letters.records] == [reason]
 
 

@@ -128,11 +128,24 @@ def test_wrong_key_is_forged_even_when_unsigned_allowed():
 def test_replay_window_and_clock_skew():
     payload = _payload()
     assert _parse(payload, now=T0 + dt.timedelta(seconds=900)).host == "compute-1"
-    old = _reason(payload, now=T0 + dt.timedelta(seconds=901))
-    assert old.reason == "replayed"
-    assert old.detail.startswith("sent_at:")
+    assert _parse(payload, now=T0 + dt.timedelta(seconds=900)).late_by == 0
+    # late (listeners or Mistral were down): still a host-down, marked late
+    assert _parse(payload, now=T0 + dt.timedelta(seconds=901)).late_by == 901
     assert _parse(payload, now=T0 - dt.timedelta(seconds=60)).host == "compute-1"
     assert _reason(payload, now=T0 - dt.timedelta(seconds=61)).reason == "clock"
+
+
+def test_late_with_an_old_proof_of_death_is_stale():
+    late = T0 + dt.timedelta(seconds=3601)
+    stale = _reason(_payload(), now=late, stale_after=3600)
+    assert stale.reason == "stale" and "stale_after" in stale.detail
+    # fencing evidence newer than the failure is the proof that counts
+    evidence = hd.make_evidence("operator", "compute-1", T0 + dt.timedelta(seconds=10),
+                                by="alice")
+    fresh = _parse(_payload(fencing_evidence=evidence), now=late, stale_after=3600)
+    assert fresh.late_by == 3601
+    # on time: never stale, whatever the proof's age (the fence step judges it)
+    assert _parse(_payload(sent_at=late), now=late, stale_after=60).late_by == 0
 
 
 def test_other_time_zone_offsets_are_accepted():
