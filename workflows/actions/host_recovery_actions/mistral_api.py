@@ -35,6 +35,10 @@ __all__ = ["MistralAPI", "MistralError", "MistralNotFound", "MistralRejected",
            "MistralUnavailable"]
 
 
+#: Rows per list request (Mistral 23's [api] max_limit).
+PAGE = 1000
+
+
 def _decoded(resource: dict[str, Any]) -> dict[str, Any]:
     raw = resource.get("input")
     if isinstance(raw, str):
@@ -77,12 +81,27 @@ class MistralAPI:
             return False
         return True
 
+    def _pages(self, path: str, key: str, params: dict[str, str]) -> list[dict[str, Any]]:
+        """Every row of a Mistral list, page by page (marker/limit: ``[api] max_limit`` is
+        1,000 in Mistral 23, so one request never sees the 1,001st row)."""
+        rows: list[dict[str, Any]] = []
+        marker = None
+        while True:
+            page_params = {**params, "limit": str(PAGE), "sort_keys": "created_at,id",
+                           "sort_dirs": "asc,asc"}
+            if marker:
+                page_params["marker"] = marker
+            page = list(self._request("GET", path, params=page_params).get(key, []))
+            rows.extend(page)
+            if len(page) < PAGE:
+                return rows
+            marker = page[-1]["id"]
+
     def running_actions(self, name: str, **match: Any) -> list[dict[str, Any]]:
         """RUNNING action executions named ``name`` whose input has the ``match`` values."""
-        body = self._request("GET", "/action_executions", params={
-            "name": name, "state": "RUNNING", "limit": "1000"})
         found = []
-        for action in body.get("action_executions", []):
+        for action in self._pages("/action_executions", "action_executions",
+                                  {"name": name, "state": "RUNNING"}):
             _decoded(action)
             action["input"] = action.get("input") or {}
             if all(action["input"].get(k) == v for k, v in match.items()):
@@ -102,9 +121,8 @@ class MistralAPI:
     def subworkflows(self, task_execution_id: str, state: str = "RUNNING"
                      ) -> list[dict[str, Any]]:
         """Sub-workflow executions started by one task execution (e.g. with-items items)."""
-        body = self._request("GET", "/executions", params={
-            "task_execution_id": task_execution_id, "state": state, "limit": "1000"})
-        return list(body.get("executions", []))
+        return self._pages("/executions", "executions",
+                           {"task_execution_id": task_execution_id, "state": state})
 
     def cancel(self, execution_id: str, reason: str) -> bool:
         """Cancel a running execution; False when it already ended (or is gone)."""
