@@ -36,7 +36,7 @@ def test_the_1001st_running_wait_is_found() -> None:
     rows = [{"id": f"a-{n:05d}", "name": "wait", "state": "RUNNING",
              "input": {"instance_uuid": f"vm-{n}"}} for n in range(PAGE + 1)]
     session = PagedSession(rows)
-    api = MistralAPI("http://mistral/v2", session)  # type: ignore[arg-type]
+    api = MistralAPI("http://mistral/v2", session)
     found = api.running_actions("wait", instance_uuid=f"vm-{PAGE}")
     assert [a["id"] for a in found] == [f"a-{PAGE:05d}"]
     assert len(session.requests) == 2 and session.requests[1]["marker"] == f"a-{PAGE - 1:05d}"
