@@ -23,7 +23,7 @@ __all__ = ["AWAIT_APPROVAL", "RECOVER_HOST", "RECOVER_INSTANCE", "Incident", "Mi
 
 # the workflow's report outcomes -> the five states operators see
 _OUTCOMES = {"done": "done", "failed": "failed", "refused": "failed", "skipped": "skipped",
-             "discarded": "skipped"}
+             "discarded": "skipped", "planned": "skipped"}  # planned: shadow mode
 
 
 class MistralReads(Protocol):

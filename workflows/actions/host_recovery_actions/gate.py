@@ -1,4 +1,9 @@
-"""``host_recovery.gate`` (proceed | hold | skip | joined) and ``host_recovery.await_approval``."""
+"""``host_recovery.gate`` (proceed | hold | skip | joined | plan) and
+``host_recovery.await_approval``.
+
+``plan`` is shadow mode (host policy ``mode: plan``): the workflow plans and reports, and
+neither fences nor evacuates; the mass-failure guard does not count such hosts.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +55,10 @@ class GateAction(Action):
         elif not hp.enabled:
             decision, reason = "skip", ("recovery disabled for this host by "
                                         f"{hp.sources.get('enabled')}")
+        elif hp.mode == "plan":
+            decision, reason = "plan", ("shadow mode (mode: plan by "
+                                        f"{hp.sources.get('mode')}): planned, nothing "
+                                        "evacuated")
         elif self.attempt > 1:
             decision, reason = "proceed", f"re-run (attempt {self.attempt}) by an operator"
         else:
@@ -57,8 +66,9 @@ class GateAction(Action):
             allowed = guard.limit(conf.max_hosts, conf.max_fraction,
                                   len(rt.nova.compute_services()))
 
-            def enabled(host: str) -> bool:
-                return policy.resolve_host_policy(host, rules, aggregates).enabled
+            def enabled(host: str) -> bool:  # shadow hosts evacuate nothing: not counted
+                found = policy.resolve_host_policy(host, rules, aggregates)
+                return found.enabled and found.mode != "plan"
 
             decision, reason, rank = guard.rank_decision(me, others, enabled, conf.window,
                                                          allowed)

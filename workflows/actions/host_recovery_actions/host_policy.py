@@ -10,6 +10,7 @@ Format (etc/host-recovery/host-policy.yaml)::
         target_aggregate: db-spares
         unfenced_recovery: deny        # allow: recover without fencing evidence ...
         require_down_for: 120          # ... once Nova shows the service down this long
+        mode: recover                  # plan: shadow mode, plan and record, evacuate nothing
 
 Reading never raises: recovery must not stop on a policy typo. A file of the wrong shape is
 refused as a whole (``Rules.problems`` says why; the hosts then use the defaults), a bad rule

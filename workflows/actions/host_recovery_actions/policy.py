@@ -35,8 +35,10 @@ def truthy(value: Any) -> bool | None:
 
 # -- host level -----------------------------------------------------------------------------
 HOST_FIELDS = ("enabled", "on_shared_storage", "max_concurrency", "target_hosts",
-               "target_aggregate", "unfenced_recovery", "require_down_for")
+               "target_aggregate", "unfenced_recovery", "require_down_for", "mode")
 UNFENCED = ("allow", "deny")
+# plan: shadow mode, a host-down is planned and recorded, nothing is evacuated or changed
+MODES = ("recover", "plan")
 DEFAULT_REQUIRE_DOWN_FOR = 120  # seconds of continuous "down" an unfenced opt-in waits
 MAX_REQUIRE_DOWN_FOR = 3600     # the fence step waits this long at most (its timeout follows)
 
@@ -52,6 +54,7 @@ class HostPolicy:
     target_aggregate: str | None = None
     unfenced_recovery: str = "deny"
     require_down_for: int = DEFAULT_REQUIRE_DOWN_FOR
+    mode: str = "recover"
     sources: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -60,7 +63,8 @@ class HostPolicy:
                 "max_concurrency": self.max_concurrency, "target_hosts": self.target_hosts,
                 "target_aggregate": self.target_aggregate,
                 "unfenced_recovery": self.unfenced_recovery,
-                "require_down_for": self.require_down_for, "sources": self.sources,
+                "require_down_for": self.require_down_for, "mode": self.mode,
+                "sources": self.sources,
                 "warnings": self.warnings}
 
 
@@ -105,6 +109,9 @@ def coerce(name: str, value: Any) -> tuple[Any, str | None]:
     if name == "unfenced_recovery":
         text = str(value).strip().lower()
         return (text, None) if text in UNFENCED else (None, "is not allow or deny")
+    if name == "mode":
+        text = str(value).strip().lower()
+        return (text, None) if text in MODES else (None, "is not recover or plan")
     if name == "target_hosts":
         if isinstance(value, str):
             return [h.strip() for h in value.split(",") if h.strip()], None

@@ -12,6 +12,7 @@ from .base import Action, execution_ids
 
 LOG = logging.getLogger(__name__)
 FAILED_OUTCOMES = ("failed", "refused", "not_fenced")
+PLANNED, WAITING = "planned", "waiting_for_capacity"  # shadow mode's per-VM results
 
 
 def collect(plan: dict[str, Any] | None, results: list[Any] | None,
@@ -39,11 +40,27 @@ def records_in(results: list[Any] | None) -> list[dict[str, Any]]:
     return found
 
 
-def summarize(lines: list[dict[str, Any]]) -> dict[str, int]:
+def planned(plan: dict[str, Any] | None, host: str) -> list[dict[str, Any]]:
+    """Shadow mode's per-VM lines: each VM to move ``planned`` with its planned target as
+    ``dest_host``, those that fit nowhere ``waiting_for_capacity``, the skipped ones."""
+    plan = plan or {}
+    lines = []
+    for vm in list(plan.get("instances") or []) + list(plan.get("pending") or []):
+        target = vm.get("target_host")
+        lines.append(events.record(
+            vm, host, PLANNED, f"tier {vm.get('tier', 0)}, to "
+            f"{target or 'a host chosen by the scheduler'}", dest_host=target))
+    for vm in plan.get("waiting") or []:
+        lines.append(events.record(vm, host, WAITING, vm.get("waiting_reason")))
+    return lines + list(plan.get("skipped") or [])
+
+
+def summarize(lines: list[dict[str, Any]], shadow: bool = False) -> dict[str, int]:
     summary = {"total": len(lines), "evacuated": 0, "failed": 0, "skipped": 0}
+    counted = ("evacuated", "skipped") + ((PLANNED, WAITING) if shadow else ())
     for line in lines:
-        key = line.get("result") if line.get("result") in ("evacuated", "skipped") else "failed"
-        summary[str(key)] += 1
+        key = str(line.get("result")) if line.get("result") in counted else "failed"
+        summary[key] = summary.get(key, 0) + 1
     return summary
 
 
@@ -73,10 +90,16 @@ class ReportAction(Action):
                                                      attempt=self.attempt):
                 rt.mistral.complete(action["id"], "ERROR", {"approved": False,
                                                            "by": "approval timeout"})
-        lines = collect(self.plan, self.results, self.host)
-        summary = summarize(lines)
         outcome, reason = self.outcome, self.reason
+        shadow = outcome == PLANNED  # host policy mode: plan, nothing was evacuated
+        lines = planned(self.plan, self.host) if shadow else \
+            collect(self.plan, self.results, self.host)
+        summary = summarize(lines, shadow)
         source = None
+        if shadow:
+            reason = (f"shadow mode: {summary.get(PLANNED, 0)} VMs would be evacuated, "
+                      f"{summary.get(WAITING, 0)} would wait for capacity, "
+                      f"{summary['skipped']} skipped; nothing evacuated")
         if outcome == "recovered":
             outcome = "failed" if summary["failed"] else "done"
             reason = (f"{summary['failed']} of {summary['total']} VMs failed"
