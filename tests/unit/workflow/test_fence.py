@@ -4,6 +4,7 @@ opt-in after continuous down) lets a recovery evacuate."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -72,9 +73,11 @@ def test_a_live_host_without_evidence_is_refused(use: Callable[..., FakeNova]) -
 
 def test_fresh_pacemaker_evidence_forces_down_and_is_reported(use: Callable[..., FakeNova]
                                                               ) -> None:
-    nova = use(state="up")  # Nova has not noticed yet: the fencing is the proof
-    result = FenceAction("i", "c1", fencing_confirmed=True, fencing_evidence=pacemaker(),
-                         failure_time=FAILED).run(CTX)
+    nova = use(state="up")  # Nova has not noticed yet (or a reboot is already back): the
+    # fencing seconds ago is the proof
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    result = FenceAction("i", "c1", fencing_confirmed=True,
+                         fencing_evidence=pacemaker(completed_at=now), failure_time=now).run(CTX)
     assert result["fenced"] and result["forced_down"] and result["proven_dead"]
     assert result["evidence"]["kind"] == "pacemaker_fencing"
     assert nova.count("force_down") == 1
@@ -109,6 +112,16 @@ def test_approval_after_the_host_came_back_needs_operator_evidence(
                      failure_time=FAILED, approval=fenced).run(CTX)
     assert ok["fenced"] and ok["evidence"]["kind"] == "operator"
     assert ok["evidence"]["by"] == "ops@ctl-1" and nova.count("force_down") == 1
+
+
+def test_a_late_host_down_whose_host_runs_again_is_refused(use: Callable[..., FakeNova]
+                                                           ) -> None:
+    # delivered hours after the fencing (listeners were down): first attempt, no approval
+    nova = use(state="up")
+    late = FenceAction("i", "c1", fencing_confirmed=True, fencing_evidence=pacemaker(),
+                       failure_time=FAILED).run(CTX)
+    assert late["outcome"] == "refused" and "up again" in late["reason"]
+    assert nova.count("force_down") == 0
 
 
 def test_approval_while_the_host_is_still_down_keeps_the_evidence(

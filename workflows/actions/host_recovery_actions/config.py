@@ -92,6 +92,11 @@ RECOVERY_OPTS: list[cfg.Opt] = [
                  help="Seconds of clock skew allowed when fencing evidence is compared with "
                       "the failure time: evidence completed earlier than the failure minus "
                       "this is stale and proves nothing (docs/design.md, Safety)."),
+    cfg.FloatOpt("evidence_fresh_for", default=300.0, min=0.0,
+                 help="Seconds after which fencing evidence (other than an operator's) is "
+                      "re-checked at the fence step: a host-down delivered this late (listeners "
+                      "or Mistral were down) is refused when the host's nova-compute is up "
+                      "again, as after a hold (docs/design.md, Safety)."),
     cfg.BoolOpt("on_shared_storage", default=False,
                 help="Default for onSharedStorage (only sent below microversion 2.14)."),
     cfg.IntOpt("concurrency", default=10, min=1, help="Evacuations in parallel per host."),

@@ -117,13 +117,17 @@ class FenceAction(Action):
                   ) -> tuple[evidence.Evidence | None, list[str]]:
         """The freshest acceptable record, and why the others were rejected."""
         records, rejected = self._candidates()
-        # after a hold or for an operator's re-run, time has passed since the proof
+        # after a hold or for an operator's re-run, time has passed since the proof; and a
+        # host-down delivered late (listeners or Mistral were down) carries an old proof too
         late = bool(self.approval.get("approved")) or self.attempt > 1
+        fresh_for = float(rt.conf.recovery.evidence_fresh_for)
         usable = []
         for record in records:
             problem = evidence.staleness(record, self.host, self.incident_id,
                                          self.failure_time, rt.conf.recovery.fencing_clock_skew)
-            if problem is None and late and record["kind"] != "operator" and _is_up(service):
+            aged = late or (time.time() - evidence.parse_time(record["completed_at"])
+                            .timestamp() > fresh_for)
+            if problem is None and aged and record["kind"] != "operator" and _is_up(service):
                 # the wait outlived the proof: the host runs nova-compute again
                 problem = (f"{record['kind']} evidence of {record['completed_at']} is stale: "
                            f"nova-compute on {self.host} is up again")
