@@ -70,8 +70,8 @@ demo: deps
 bench: deps
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
-# fault trials on the production topology, repeated; not in `make test` (SUITE=R1 TRIALS=5)
-SUITE ?= R1,R3
+# fault trials on the production topology, repeated (harness.fault_suites.SUITES; SUITE=R1,R3 TRIALS=5)
+SUITE ?= all
 TRIALS ?= 20
 soak: deps
 	$(VENV)/bin/python -m harness.soak --suite "$(SUITE)" --trials $(TRIALS)

@@ -25,12 +25,12 @@ from typing import Any, TypeVar
 
 from harness.listener import ListenerProcess
 from harness.process import ComponentError, wait_until
+from harness.rabbit_cluster import together
 from harness.stack import StackOptions
 from harness.topology import ProdTopology
 from listener.mistral_api import MistralAPI
 from listener.status import Incident, collect
 
-SUITES = ("R1", "R3")
 T = TypeVar("T")
 
 
@@ -45,6 +45,8 @@ class Trial:
     duplicated: int = 0
     evacuated_twice: int = 0
     finish_s: float = 0.0
+    resume_s: float = 0.0  # from the fault's end to the next evacuate Nova accepted
+    requests: int = 0  # Nova/Placement requests the simulator logged during the trial
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -97,8 +99,7 @@ class FaultRunner:
             killed.append(survivor)
 
         trial = self._run("R1", hosts, at_start, at_evacuate)
-        for listener in killed:
-            _restart_listener(listener)
+        together([functools.partial(_restart_listener, listener) for listener in killed])
         trial.notes.append(f"killed {', '.join(lst.name for lst in killed)}")
         return trial
 
@@ -113,15 +114,14 @@ class FaultRunner:
                 proc.kill()
 
         trial = self._run("R3", 1, None, at_evacuate)
-        for proc in procs:
-            proc.start()
+        together([proc.start for proc in procs])
         trial.notes.append(f"killed engine-{number}, executor-{number}")
         return trial
 
     # -- one trial ----------------------------------------------------------------------------
     def _run(self, suite: str, count: int, at_start: Callable[[list[str]], None] | None,
-             at_evacuate: Callable[[float], None]) -> Trial:
-        names = self._fresh_hosts(count)
+             at_evacuate: Callable[[float], None], allow_failed: bool = False) -> Trial:
+        names = self.fresh_hosts(count)
         vms = {h: {vm["id"] for vm in self.control.servers(h)} for h in names}
         trial = Trial(suite, names, vms=sum(len(v) for v in vms.values()))
         # entries after the current total are this trial's (the large since skips the list)
@@ -142,13 +142,13 @@ class FaultRunner:
                           if a["server_id"] in all_vms), None), 120)
         fault_at = time.monotonic()
         at_evacuate(fault_at)
-        ended = self._wait_ended(incidents)
+        ended = self.wait_ended(incidents)
         trial.finish_s = time.monotonic() - fault_at
         trial.notes.append(f"first evacuate seq {first['seq']}")
-        self._count(trial, incidents, ended, vms, since)
+        self.count(trial, incidents, ended, vms, since, allow_failed)
         return trial
 
-    def _fresh_hosts(self, count: int) -> list[str]:
+    def fresh_hosts(self, count: int) -> list[str]:
         load = collections.Counter(vm["host"] for vm in self.control.servers())
         # the least loaded first: hosts that received evacuated VMs come last
         candidates = sorted(set(load) - self.used, key=lambda h: (load[h], h))
@@ -158,7 +158,8 @@ class FaultRunner:
         self.used.update(chosen)
         return chosen
 
-    def _wait_ended(self, incidents: dict[str, str]) -> dict[str, list[Incident]]:
+    def wait_ended(self, incidents: dict[str, str]) -> dict[str, list[Incident]]:
+        """Every attempt of each incident once all have ended (or after ``bound``)."""
         found: dict[str, list[Incident]] = {}
 
         def all_ended() -> bool:
@@ -173,12 +174,18 @@ class FaultRunner:
             pass  # whatever has not ended is counted as lost
         return found
 
-    def _count(self, trial: Trial, incidents: dict[str, str],
-               ended: dict[str, list[Incident]], vms: dict[str, set[str]], since: int) -> None:
+    def count(self, trial: Trial, incidents: dict[str, str], ended: dict[str, list[Incident]],
+              vms: dict[str, set[str]], since: int, allow_failed: bool = False) -> None:
+        """Lost: an incident not done, or a VM of it neither evacuated (in any attempt) nor,
+        with ``allow_failed``, failed with Nova's reason. Duplicated: two executions of one
+        attempt. Evacuated twice: two evacuates Nova accepted for one VM."""
         for host, attempts in ended.items():
             last = attempts[-1] if attempts else None
-            if last is None or last.state != "done" or \
-                    last.counts["evacuated"] != len(vms[host]):
+            rows = [row for a in attempts for row in a.vms]
+            ended_vms = {row.id for row in rows if row.result == "evacuated"
+                         or (allow_failed and row.result == "failed" and row.reason)}
+            ending = ("done", "failed") if allow_failed else ("done",)
+            if last is None or last.state not in ending or ended_vms != vms[host]:
                 trial.lost += 1
                 trial.notes.append(f"{host} incident {incidents[host]}: "
                                    f"{last.state if last else 'no execution'} "
@@ -186,10 +193,18 @@ class FaultRunner:
                 trial.notes.extend(self._stuck(incidents[host]))
             numbers = [a.attempt for a in attempts]
             trial.duplicated += len(numbers) - len(set(numbers))
+        log = self.control.requests(since)
+        trial.requests = len(log["entries"])
         accepted = collections.Counter(
             a["server_id"] for a in self.control.server_actions("evacuate", since)
             if a["status"] < 300)
-        trial.evacuated_twice = sum(1 for n in accepted.values() if n > 1)
+        # a retry after a failed rebuild is a second accepted evacuate the workflow counted
+        # in its attempts (R4); a duplicate is one beyond them
+        tries: dict[str, int] = {}
+        for attempts in ended.values():
+            for row in (row for a in attempts for row in a.vms):
+                tries[row.id] = max(tries.get(row.id, 1), row.attempts)
+        trial.evacuated_twice = sum(1 for vm, n in accepted.items() if n > tries.get(vm, 1))
 
     def _stuck(self, incident: str) -> list[str]:
         """Unfinished tasks of the incident's executions (what a lost incident waits on)."""

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from harness.process import ComponentError, free_port, spawn, stop_process
+from harness.process import ComponentError, free_port, port_open, spawn, stop_process
 from harness.rabbit import PASSWORD, RABBIT_BIN, USER, RabbitBroker
 
 
@@ -64,7 +64,14 @@ class ClusterNode(RabbitBroker):
     def _ready(self) -> bool:
         if self.management:
             return super()._ready()
-        return self.ctl("await_startup", "--timeout", "1", timeout=15).returncode == 0
+        # a cheap probe first: each rabbitmqctl call boots an Erlang VM (seconds of CPU on a
+        # loaded machine); the AMQP listener opens late in the boot, after the cluster join
+        if not port_open(self.amqp_port):
+            return False
+        try:
+            return self.ctl("await_startup", "--timeout", "5", timeout=60).returncode == 0
+        except subprocess.TimeoutExpired:  # the machine is busy: ask again
+            return False
 
     def ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """rabbitmqctl against this node (same HOME, cookie and epmd)."""

@@ -18,7 +18,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from harness.listener import ListenerProcess
@@ -86,20 +86,27 @@ class ProdTopology(Stack):
 
     def stop(self) -> None:
         """Stop in reverse order; never raises."""
-        together([listener.terminate for listener in self.listeners])
+        # the clients together, then what they use together: ~15 s instead of ~35 s
+        clients: list[Callable[[], object]] = [lst.terminate for lst in self.listeners]
         if self.mistral_cluster is not None:
-            self.mistral_cluster.stop()
+            clients.append(self.mistral_cluster.stop)
         if self.simulator is not None:
-            self.simulator.stop()
-        self.cluster.stop()
+            clients.append(self.simulator.stop)
+        with contextlib.suppress(Exception):
+            together(clients)
+        servers: list[Callable[[], object]] = [self.cluster.stop]
         if self.postgres is not None:
-            self.postgres.stop()
+            servers.append(self.postgres.stop)
+        with contextlib.suppress(Exception):
+            together(servers)
+        if self.postgres is not None:
             self.postgres.wipe()
 
-    def new_listener(self, name: str) -> ListenerProcess:
-        """A listener (not started) configured like the topology's own."""
+    def new_listener(self, name: str, url: str | None = None) -> ListenerProcess:
+        """A listener (not started) configured like the topology's own; ``url``: another
+        transport URL (R6 routes one through a proxy)."""
         assert self.mistral is not None
-        return ListenerProcess(self.workdir / "listeners", name, self.cloud_url,
+        return ListenerProcess(self.workdir / "listeners", name, url or self.cloud_url,
                                self.mistral.api_url, signing_key=self.options.signing_key,
                                extra={"oslo_messaging_rabbit": dict(QUORUM),
                                       "nova_notifications": {"amqp_durable_queues": "True"}})
@@ -124,10 +131,14 @@ class ProdTopology(Stack):
 
     def _write_agent_config(self) -> None:
         super()._write_agent_config()
-        # the agent declares the quorum host-down queue with oslo's arguments
+        # the agent declares the quorum host-down queue with oslo's arguments; it retries
+        # for 2 min, as Pacemaker's monitor would, across a whole broker restart (R2)
         with self.agent_config.open("a") as conf:
             conf.write("[oslo_messaging_rabbit]\n"
                        + "".join(f"{key} = {value}\n" for key, value in QUORUM.items()))
+        text = self.agent_config.read_text()
+        self.agent_config.write_text(text.replace("[publisher]\n",
+                                                  "[publisher]\ntotal_timeout = 120\n", 1))
 
 
 def serve(options: StackOptions, workdir: Path) -> int:
