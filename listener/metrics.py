@@ -20,9 +20,11 @@ from wsgiref.simple_server import WSGIServer
 
 from oslo_log import log as logging
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
-__all__ = ["INCIDENT_STATES", "METRIC_NAMES", "Exporter", "Metrics", "StatusRefresher",
-           "start_exporter"]
+__all__ = ["CAPACITY_METRICS", "INCIDENT_STATES", "METRIC_NAMES", "CapacityGauges", "Exporter",
+           "Metrics", "StatusRefresher", "start_exporter"]
 
 LOG = logging.getLogger(__name__)
 INCIDENT_STATES = ("held", "running", "done", "failed", "skipped")
@@ -90,6 +92,8 @@ class Metrics:
         self.stuck_incidents = Gauge(
             "host_recovery_stuck_incidents", "Running incidents without progress for "
             "[health] stuck_after (not held, not waiting for capacity).", registry=registry)
+        self.capacity = CapacityGauges()
+        registry.register(self.capacity)
         self._seen_ended: set[str] = set()
         self._lock = threading.Lock()
         for source in ("host_down", "nova"):
@@ -152,6 +156,41 @@ METRIC_NAMES = frozenset({
     "host_recovery_confirmation_latency_seconds_sum",
     "host_recovery_confirmation_latency_seconds_count",
 })
+
+
+#: The failover-capacity gauges (listener/capacity_refresher.py): name -> (labels, help).
+#: Served once the first refresh succeeded, from listener.operator.capacity.samples().
+CAPACITY_METRICS = {
+    "host_recovery_failover_capacity_absorbable": (
+        ("host", "zone"), "1 when the cloud can absorb the loss of this host now."),
+    "host_recovery_failover_capacity_n_plus_1": (
+        ("scope", "name"), "1 when every host's loss in this scope (cloud, zone, "
+        "aggregate) can be absorbed."),
+    "host_recovery_failover_capacity_headroom": (
+        ("scope", "name", "resource"), "Free capacity left in this scope after absorbing "
+        "its worst host loss, by Placement resource class."),
+    "host_recovery_failover_capacity_waiting_vms": (
+        ("host",), "VMs of this host that would wait for capacity if it failed now."),
+}
+
+
+class CapacityGauges(Collector):
+    """The last capacity report's samples, swapped whole so a scrape never sees half."""
+
+    def __init__(self) -> None:
+        self._samples: list[tuple[str, dict[str, str], float]] = []
+
+    def update(self, samples: Iterable[tuple[str, dict[str, str], float]]) -> None:
+        """Replace every sample (a host that is gone loses its series)."""
+        self._samples = [s for s in samples if s[0] in CAPACITY_METRICS]
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        samples = self._samples
+        for name, (labels, text) in CAPACITY_METRICS.items():
+            family = GaugeMetricFamily(name, text, labels=list(labels))
+            for _, values, value in (s for s in samples if s[0] == name):
+                family.add_metric([values.get(label, "") for label in labels], value)
+            yield family
 
 
 class Exporter:

@@ -7,8 +7,9 @@
 
 Two paths, wired the same way (start, stop, wait): host-downs to recoveries
 (listener/host_down/) and Nova's notifications to confirmed evacuations (listener/nova/,
-behind [nova_notifications] enabled); plus the metrics exporter and the give-back of hosts
-that came back (listener/giveback.py). On SIGTERM it stops consuming, lets in-flight
+behind [nova_notifications] enabled); plus the metrics exporter (with the failover-capacity
+gauges, listener/capacity_refresher.py) and the give-back of hosts that came back
+(listener/giveback.py). On SIGTERM it stops consuming, lets in-flight
 host-downs finish (a handler in backoff requeues at once), then exits; unacked messages go to
 the other listeners.
 """
@@ -27,6 +28,7 @@ from oslo_log import log as logging
 
 import listener.conf
 from listener import health_probe, log_filter, status, workflow_check
+from listener.capacity_refresher import CapacityRefresher
 from listener.giveback import GiveBack
 from listener.host_down import DeadLetters, HostDownListener
 from listener.metrics import Exporter, Metrics, StatusRefresher, start_exporter
@@ -84,6 +86,7 @@ class ListenerService:
         self._exporter: Exporter | None = None
         self._refresher: StatusRefresher | None = None
         self._giveback: GiveBack | None = None
+        self._capacity: CapacityRefresher | None = None
 
     # -- start-up ---------------------------------------------------------------------------
     def check_workflow(self) -> None:
@@ -136,6 +139,9 @@ class ListenerService:
                 lambda: [(i.incident_id, i.state) for i in status.collect(mistral)],
                 conf.metrics.status_interval, probe=health_probe.metrics_probe(conf, mistral))
             self._refresher.start()
+            if conf.capacity.enabled:
+                self._capacity = CapacityRefresher(conf, self.mistral, self.metrics)
+                self._capacity.start()
         if conf.giveback.enabled:
             self._giveback = GiveBack(conf, self.mistral)
             self._giveback.start()
@@ -148,6 +154,8 @@ class ListenerService:
         self.stopping.set()
         if self._giveback is not None:
             self._giveback.stop()
+        if self._capacity is not None:
+            self._capacity.stop()
         for path in self._paths:
             path.stop()
         waiter = threading.Thread(target=self._wait_in_flight, daemon=True)

@@ -2,9 +2,17 @@
 
 from oslo_config import cfg
 
-from listener.conf import giveback, health, listener, metrics, mistral, nova_notifications
+from listener.conf import (
+    capacity,
+    giveback,
+    health,
+    listener,
+    metrics,
+    mistral,
+    nova_notifications,
+)
 
-_MODULES = (listener, mistral, nova_notifications, metrics, giveback, health)
+_MODULES = (listener, mistral, nova_notifications, metrics, giveback, health, capacity)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -1,6 +1,6 @@
-"""``host-recovery plan`` and ``capacity`` (the operator CLI, JSON) and shadow mode (host
-policy ``mode: plan``) on the real parts: Mistral 23 over RabbitMQ, our action pack, the
-simulator with Placement."""
+"""``host-recovery plan`` and ``capacity`` (the operator CLI, JSON), the listener's capacity
+gauges, and shadow mode (host policy ``mode: plan``) on the real parts: Mistral 23 over
+RabbitMQ, our action pack, the simulator with Placement."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import prometheus_client
 import pytest
 
 from harness.mistral import MistralServer
 from harness.simulator import SimulatorProcess
-from listener import status
+from listener import service, status
+from listener.capacity_refresher import CapacityRefresher
 from listener.cmd import operator
+from listener.metrics import Metrics
 from listener.mistral_api import MistralAPI
 from tests.functional.capacity.test_capacity_recovery import _cloud, _prefix
 from tests.functional.workflow import support
@@ -54,6 +57,17 @@ def test_plan_and_capacity_commands_then_a_shadow_host_down_evacuates_nothing(
     assert code == 0 and report["cloud"]["n_plus_1"] is True
     assert set(report["hosts"]) == {f"{prefix}{i}" for i in (1, 2, 3)}
     assert all(entry["absorbable"] for entry in report["hosts"].values())
+    # the listener's gauges: the same action, stored and polled (never run_sync)
+    metrics = Metrics(prometheus_client.CollectorRegistry())
+    refresher = CapacityRefresher(service.prepare_service(
+        ["--config-file", str(config)], setup_logging=False), MistralAPI.from_url(
+        mistral.api_url), metrics, poll=0.2)
+    assert refresher.refresh() is not None
+    text = prometheus_client.generate_latest(metrics.registry).decode()
+    for name in report["hosts"]:
+        assert f'host_recovery_failover_capacity_absorbable{{host="{name}",zone="nova"}} ' \
+            '1.0' in text
+    assert 'host_recovery_failover_capacity_n_plus_1{name="cloud",scope="cloud"} 1.0' in text
     code, preview = _cli(capsys, config, "plan", host, "--json")
     assert code == 0 and preview["capacity_plan"] is True
     planned = {vm["id"]: vm["target_host"] for vm in preview["instances"]}
