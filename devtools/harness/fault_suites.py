@@ -55,25 +55,29 @@ def stream(runner: FaultRunner, suite: str, count: int, fault: Callable[[], None
     worker.join(600)
     fault_end = time.monotonic()
     at_end = int(runner.control.requests(since=2**62)["summary"]["total"])
-    resumed = threading.Thread(target=_resume, args=(runner, at_end, fault_end, trial),
-                               daemon=True)
+    ended_event = threading.Event()
+    resumed = threading.Thread(target=_resume, daemon=True, args=(
+        runner, at_end, fault_end, trial, set().union(*vms.values()), ended_event))
     resumed.start()
     ended = runner.wait_ended(incidents)
     trial.finish_s = time.monotonic() - fault_end
+    ended_event.set()
+    resumed.join(5)
     trial.notes.append(f"fault lasted {fault_end - began:.1f} s")
     runner.count(trial, incidents, ended, vms, since, allow_failed)
     return trial
 
 
-def _resume(runner: FaultRunner, seq: int, fault_end: float, trial: Trial) -> None:
-    """Time from the fault's end to the next evacuate Nova accepted (0 and a note: none
-    came, every evacuate was sent during the fault)."""
-    deadline = fault_end + runner.bound
-    while time.monotonic() < deadline:
-        if any(a["status"] < 300 for a in runner.control.server_actions("evacuate", seq)):
+def _resume(runner: FaultRunner, seq: int, fault_end: float, trial: Trial, vms: set[str],
+            ended: threading.Event) -> None:
+    """Time from the fault's end to the next evacuate of the trial's VMs Nova accepted (0 and
+    a note: none came before the trial ended, all were sent during the fault)."""
+    while not ended.is_set():
+        if any(a["status"] < 300 and a["server_id"] in vms
+               for a in runner.control.server_actions("evacuate", seq)):
             trial.resume_s = time.monotonic() - fault_end
             return
-        time.sleep(0.5)  # a poll of the simulator's log, not a wait for an event
+        ended.wait(0.5)  # a poll of the simulator's log every 0.5 s
     trial.notes.append("no evacuate after the fault")
 
 
