@@ -21,8 +21,8 @@ capacity_opts = [
         default=300.0,
         min=30.0,
         help="Seconds between two refreshes. Each one is a stored ad-hoc action in Mistral "
-        "that reads Placement and Nova once (1.1-1.8 s of planning for 1,000 hosts and "
-        "50,000 VMs): scrapes never trigger it.",
+        "that reads Nova and Placement once and plans every host's loss (1,000 hosts and "
+        "50,000 VMs: 9-24 s to read, 1-2 s to plan); scrapes never trigger it.",
     ),
     cfg.FloatOpt(
         "timeout",
