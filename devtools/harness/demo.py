@@ -23,18 +23,29 @@ from harness.stack import Stack
 from listener.mistral_api import MistralAPI
 from listener.status import Incident, collect
 
+# VMs that fit nowhere wait [recovery] capacity_wait (1800 s by default) for room: far too
+# long for a demo of a cloud too full to absorb a host
+DEMO_CAPACITY_WAIT = 60
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_arguments(parser)
     parser.add_argument("--host", default="compute1", help="the host to fail")
     parser.add_argument("--no-watch", dest="watch", action="store_false",
                         help="no live view: wait for the end, print the summary (scripts)")
+    parser.add_argument("--capacity-wait", type=int, default=DEMO_CAPACITY_WAIT,
+                        metavar="SECONDS",
+                        help="[recovery] capacity_wait of this demo: how long VMs that fit "
+                        f"nowhere wait for room (default {DEMO_CAPACITY_WAIT}; 1800 in "
+                        "production)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; 0 when the incident ended done."""
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="host-recovery-demo-"))
     opts = options.stack_options(args)
+    opts.actions.setdefault("recovery", {}).update(
+        capacity_wait=args.capacity_wait, capacity_poll_interval=min(5, args.capacity_wait or 5))
     pacemaker = " and a single-node Pacemaker" if opts.pacemaker else ""
     print(f"Starting RabbitMQ, the simulator ({opts.hosts} hosts x {opts.vms_per_host} VMs), "
           f"Mistral, {opts.listeners} listeners{pacemaker} under {workdir} ...", flush=True)
@@ -52,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
         before = stack.simulator.control.servers(args.host)
         states = Counter(str(vm.get("status")) for vm in before)
         print(f"\n{args.host} runs {len(before)} VMs ({_counts(states)}).")
+        print(f"VMs that fit on no host wait {args.capacity_wait} s for capacity in this demo "
+              "([recovery] capacity_wait; 1800 s by default), then end not_recovered, "
+              "left as they were.")
         how = ("recording its fencing in Pacemaker (stonith_admin --confirm); our agents "
                "publish the host-down" if stack.trigger is not None else
                "publishing its host-down (fencing confirmed) with host-recovery-notify")
@@ -98,7 +112,9 @@ def _summary(stack: Stack, incident: Incident, elapsed: float,
     print("\nSummary")
     print(f"  incident     {incident.incident_id} ({incident.state}, outcome "
           f"{incident.outcome})")
+    wait = stack.options.actions.get("recovery", {}).get("capacity_wait")
     print(f"  VMs          {counts['evacuated']} evacuated, {counts['failed']} failed, "
+          f"{counts.get('not_recovered', 0)} not recovered (no room within {wait} s), "
           f"{counts['skipped']} skipped (by policy)")
     print(f"  wall time    {elapsed:.1f} s from host failure to the incident's end")
     if seconds:
