@@ -21,9 +21,12 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import tenacity
+
 from harness.listener import ListenerProcess
 from harness.mistral_cluster import MistralCluster, prepare_database
 from harness.postgres import PostgresServer
+from harness.process import ComponentError
 from harness.rabbit_cluster import RabbitCluster, together
 from harness.simulator import SimulatorProcess
 from harness.stack import Stack, StackOptions, _wait_ready, write_actions_config
@@ -66,7 +69,10 @@ class ProdTopology(Stack):
         with _environ(NOVA_ENV):
             together([self.simulator.start, self.mistral_cluster.start])
         self._write_actions_config()
-        self.operator("workflow", "sync")
+        # Mistral's one API worker can miss a connect timeout on a busy machine: ask again
+        tenacity.Retrying(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_fixed(5),
+                          retry=tenacity.retry_if_exception_type(ComponentError),
+                          reraise=True)(self.operator, "workflow", "sync")
         self._write_agent_config()
         for n in range(opts.listeners):
             self.listeners.append(self.new_listener(f"controller-{n + 1}"))
