@@ -1,6 +1,6 @@
 """Shadow mode (host policy ``mode: plan``): validated like every field, the gate answers
 ``plan`` and the guard does not count the host, the report lists the plan and changes
-nothing."""
+nothing; and the report names the VMs that only waited for room."""
 
 from __future__ import annotations
 
@@ -72,3 +72,13 @@ def test_the_report_of_a_shadow_incident_lists_the_plan(use: Any) -> None:
     assert notes[0][1]["outcome"] == "planned"
     recovery_events.validate(*notes[0])
     assert nova.calls == []  # nothing read from or changed in Nova
+
+
+def test_the_report_says_which_failed_vms_only_waited_for_room(use: Any) -> None:
+    use(FakeNova([]))
+    plan = {"instances": [{"id": "a", "name": "a"}, {"id": "b", "name": "b"}]}
+    out = ReportAction("i", "c1", "recovered", plan=plan, results=[
+        {"record": {"id": "a", "result": "evacuated"}},
+        {"record": {"id": "b", "result": "not_recovered", "reason": "no room"}}]).run(CTX)
+    assert out["outcome"] == "failed"
+    assert out["reason"] == "1 of 2 VMs failed (1 not recovered: no room, left as they were)"

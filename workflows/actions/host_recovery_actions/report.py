@@ -13,6 +13,7 @@ from .base import Action, execution_ids
 LOG = logging.getLogger(__name__)
 FAILED_OUTCOMES = ("failed", "refused", "not_fenced")
 PLANNED, WAITING = "planned", "waiting_for_capacity"  # shadow mode's per-VM results
+NOT_RECOVERED = "not_recovered"  # waited for capacity in vain (rounds.NOT_RECOVERED)
 
 
 def collect(plan: dict[str, Any] | None, results: list[Any] | None,
@@ -105,6 +106,9 @@ class ReportAction(Action):
             reason = (f"{summary['failed']} of {summary['total']} VMs failed"
                       if summary["failed"] else
                       f"{summary['evacuated']} evacuated, {summary['skipped']} skipped")
+            unplaced = sum(1 for line in lines if line.get("result") == NOT_RECOVERED)
+            if unplaced:  # say that these waited for room and were left as they were
+                reason += f" ({unplaced} not recovered: no room, left as they were)"
             source = source_check.incident_end(rt.nova, self.plan, lines)
         if source and source["returned"]:  # host_returned, or recorded (fenced: continued)
             outcome, reason = source["outcome"] or outcome, source_check.describe(
