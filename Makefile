@@ -9,7 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK = 1
 export PYTHONDONTWRITEBYTECODE = 1
 
 .PHONY: all deps system-deps venv mistral-venv lint typecheck unit pytest test demo bench \
-	sample-config clean soak
+	sample-config clean soak soak-fuzz
 
 all: test
 
@@ -73,8 +73,18 @@ bench: deps
 # fault trials on the production topology, repeated (harness.fault_suites.SUITES; SUITE=R1,R3 TRIALS=5)
 SUITE ?= all
 TRIALS ?= 20
+# SUITE=fuzz (or all) also runs the long fuzz test (FUZZ_BODIES per topic, once per trial)
+FUZZ_BODIES ?= 10000
 soak: deps
-	$(VENV)/bin/python -m harness.soak --suite "$(SUITE)" --trials $(TRIALS)
+	@case ",$(SUITE)," in *,fuzz,*|*,all,*) $(MAKE) --no-print-directory soak-fuzz;; esac
+	@suites=$$(echo "$(SUITE)" | tr ',' '\n' | grep -vix fuzz | paste -sd, -); \
+		test -z "$$suites" || $(VENV)/bin/python -m harness.soak --suite "$$suites" \
+			--trials $(TRIALS)
+
+soak-fuzz: deps
+	@for n in $$(seq 1 $(TRIALS)); do HOST_RECOVERY_FUZZ_BODIES=$(FUZZ_BODIES) \
+		HOST_RECOVERY_FUZZ_SEED=$$n $(VENV)/bin/pytest -p no:cacheprovider -q -s -rfEs \
+		tests/functional/fuzz/test_fuzz.py::test_fuzz_soak || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(MISTRAL_VENV) build *.egg-info

@@ -17,6 +17,8 @@ from typing import Any
 
 from oslo_config import cfg
 
+from notifications.dispatch_guard import DispatchGuard
+
 _backend_lock = threading.Lock()
 _backend_ready = False
 
@@ -74,10 +76,13 @@ def notification_listener(transport: Any, targets: Sequence[Any], endpoints: Seq
     consumers); a pool name gives this group of listeners its own queue (a copy of the stream).
     """
     om = _oslo_messaging()
-    return om.get_notification_listener(
+    listener = om.get_notification_listener(
         transport, list(targets), list(endpoints), executor="threading",
         allow_requeue=allow_requeue, pool=pool,
     )
+    # a body oslo cannot route (priority not one of its own) still reaches our endpoints
+    listener.dispatcher = DispatchGuard(listener.dispatcher, list(endpoints))
+    return listener
 
 
 def handled() -> Any:

@@ -75,6 +75,8 @@ class InstanceEvent:
 
 def is_relevant(event_type: str, legacy: bool = False) -> bool:
     """True for the few event types a waiting evacuation cares about (no payload access)."""
+    if not isinstance(event_type, str):  # a hostile body's list or dict: not Nova's
+        return False
     return event_type in VERSIONED_EVENTS or (legacy and event_type in LEGACY_EVENTS)
 
 
