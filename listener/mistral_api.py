@@ -128,6 +128,9 @@ class MistralAPI:
         """Task executions matching ``filters`` (workflow_execution_id, name, state...)."""
         return self._list(lambda c, **page: c.tasks.list(**page, **filters), fields, None)
 
+    def get_task(self, task_execution_id: str) -> dict[str, Any]:
+        return _decode(self._call(lambda c: c.tasks.get(task_execution_id)))
+
     # -- action executions ------------------------------------------------------------------
     def list_action_executions(self, name: str, state: str | None = "RUNNING",
                                fields: Sequence[str] | None = None,

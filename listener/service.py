@@ -9,7 +9,8 @@ Two paths, wired the same way (start, stop, wait): host-downs to recoveries
 (listener/host_down/) and Nova's notifications to confirmed evacuations (listener/nova/,
 behind [nova_notifications] enabled); plus the metrics exporter (with the failover-capacity
 gauges, listener/capacity_refresher.py) and the give-back of hosts that came back
-(listener/giveback.py). On SIGTERM it stops consuming, lets in-flight
+(listener/giveback.py) and the closing of stale waits (listener/wait_sweep.py). On SIGTERM
+it stops consuming, lets in-flight
 host-downs finish (a handler in backoff requeues at once), then exits; unacked messages go to
 the other listeners.
 """
@@ -34,6 +35,7 @@ from listener.host_down import DeadLetters, HostDownListener
 from listener.metrics import Exporter, Metrics, StatusRefresher, start_exporter
 from listener.mistral_api import MistralAPI
 from listener.nova import NovaEventListener
+from listener.wait_sweep import WaitSweep
 from notifications import conf as notifications_conf
 from notifications import messaging, signing
 from notifications.contract import MistralUnavailable
@@ -87,6 +89,7 @@ class ListenerService:
         self._refresher: StatusRefresher | None = None
         self._giveback: GiveBack | None = None
         self._capacity: CapacityRefresher | None = None
+        self._wait_sweep: WaitSweep | None = None
 
     # -- start-up ---------------------------------------------------------------------------
     def check_workflow(self) -> None:
@@ -145,6 +148,9 @@ class ListenerService:
         if conf.giveback.enabled:
             self._giveback = GiveBack(conf, self.mistral)
             self._giveback.start()
+        if conf.wait_sweep.enabled:
+            self._wait_sweep = WaitSweep(conf, self.mistral)
+            self._wait_sweep.start()
 
     # -- shutdown ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -154,6 +160,8 @@ class ListenerService:
         self.stopping.set()
         if self._giveback is not None:
             self._giveback.stop()
+        if self._wait_sweep is not None:
+            self._wait_sweep.stop()
         if self._capacity is not None:
             self._capacity.stop()
         for path in self._paths:

@@ -10,9 +10,11 @@ from listener.conf import (
     metrics,
     mistral,
     nova_notifications,
+    wait_sweep,
 )
 
-_MODULES = (listener, mistral, nova_notifications, metrics, giveback, health, capacity)
+_MODULES = (listener, mistral, nova_notifications, metrics, giveback, health, capacity,
+            wait_sweep)
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

@@ -17,7 +17,7 @@ def test_prepare_service_sets_prefetch_and_durable_defaults_per_conf() -> None:
 def test_list_opts_has_one_entry_per_group_with_help() -> None:
     groups = {group.name: opts for group, opts in listener_conf.list_opts()}
     assert set(groups) == {"listener", "mistral", "nova_notifications", "metrics",
-                           "giveback", "health", "capacity"}
+                           "giveback", "health", "capacity", "wait_sweep"}
     for opts in groups.values():
         assert all(opt.help for opt in opts if opt.name in ("retry_window",
                                                             "workflow_definition"))
