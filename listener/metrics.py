@@ -144,6 +144,7 @@ METRIC_NAMES = frozenset({
     "host_recovery_held_incidents",
     "host_recovery_signing_key_info",
     "host_recovery_redeliveries_total",
+    "host_recovery_late_host_downs_total",
     "host_recovery_dead_letter_messages",
     "host_recovery_oldest_incident_age_seconds",
     "host_recovery_stuck_incidents",

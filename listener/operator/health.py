@@ -3,8 +3,9 @@
 One line per check, ``<STATUS> <check>: <detail>``; exit status is the worst one: 0 OK,
 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a check that could not look). Checks: broker, Mistral,
 workflow, dead letters (depth, growth since the last run), redeliveries (rate since the
-last run), incidents (oldest unfinished, stuck), signatures (every listener holds the key
-producers sign with). Thresholds: [health] (docs/operations.md).
+last run), late host-downs (any since the last run), incidents (oldest unfinished, stuck),
+signatures (every listener holds the key producers sign with). Thresholds: [health]
+(docs/operations.md).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ Result = tuple[int, str]
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("health", help="broker, Mistral, workflow, dead letters, "
-                                   "redeliveries, incidents, signatures (exit 0 OK, "
-                                   "1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
+                                   "redeliveries, late host-downs, incidents, signatures "
+                                   "(exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)")
     parser.add_argument("--timeout", type=float, default=10.0,
                         help="seconds per check (default 10)")
     parser.set_defaults(func=run)
@@ -77,6 +78,20 @@ def check_redeliveries(state: health_probe.State, samples: list[health_probe.Sam
     rate = max(0.0, change[0]) * 60 / change[1]
     status = WARNING if rate > per_minute else OK
     return status, f"{rate:.1f}/min over {change[1]:.0f} s (warning above {per_minute:g})"
+
+
+def check_late(state: health_probe.State, samples: list[health_probe.Samples]) -> Result:
+    """Host-downs acted on late (after an outage of listeners or Mistral) since the last run:
+    each one was checked for fresh evidence, but an outage happened (docs/listener.md)."""
+    total = sum(v for s in samples for (name, _), v in s.items()
+                if name == "host_recovery_late_host_downs_total")
+    change = state.since("late_host_downs", total)
+    if change is None or change[1] <= 0:
+        return OK, f"{total:.0f} in total (window from the next run)"
+    if change[0] > 0:
+        return WARNING, (f"+{change[0]:.0f} in the last {change[1]:.0f} s: host-downs "
+                         "delivered after an outage (listener logs 'late'); find the outage")
+    return OK, f"none in the last {change[1]:.0f} s ({total:.0f} in total)"
 
 
 def check_incidents(conf: cfg.ConfigOpts, api: MistralAPI) -> Result:
@@ -138,6 +153,7 @@ def checks(conf: cfg.ConfigOpts, api: MistralAPI, state: health_probe.State,
         ("dead_letters", lambda: check_dead_letters(conf, state, timeout)),
         ("redeliveries", lambda: check_redeliveries(state, list(scraped.values()),
                                                     conf.health.redelivery_rate_warning)),
+        ("late_host_downs", lambda: check_late(state, list(scraped.values()))),
         ("incidents", lambda: check_incidents(conf, api)),
         ("signatures", signatures),
     ]

@@ -11,7 +11,7 @@ RULES = Path(__file__).resolve().parents[3] / "etc/prometheus/host-recovery.rule
 METRIC = re.compile(r"\bhost_recovery_[a-z_]+\b")
 HEALTH = {"host_recovery_dead_letter_messages", "host_recovery_redeliveries_total",
           "host_recovery_stuck_incidents", "host_recovery_oldest_incident_age_seconds",
-          "host_recovery_signing_key_info"}
+          "host_recovery_signing_key_info", "host_recovery_late_host_downs_total"}
 
 
 def _rules():

@@ -97,6 +97,17 @@ def test_redelivery_rate_warns_above_the_bound():
     assert status == health.WARNING and line.startswith("50.0/min")
 
 
+def test_late_host_downs_warn_when_any_since_the_last_run():
+    late = "host_recovery_late_host_downs_total"
+    state = health_probe.State(None)
+    assert health.check_late(state, [{(late, ()): 2.0}])[0] == health.OK  # first run
+    state.previous = {"at": state.current["at"] - 300, "late_host_downs": 2}
+    status, line = health.check_late(state, [{(late, ()): 2.0}, {(late, ()): 1.0}])
+    assert status == health.WARNING and line.startswith("+1 in the last 300 s")
+    state.previous["late_host_downs"] = 3
+    assert health.check_late(state, [{(late, ()): 3.0}])[0] == health.OK
+
+
 def test_signatures_need_the_producers_key_on_every_listener():
     conf = _conf()
     key = ("host_recovery_signing_key_info", (("key_id", "new"),))
