@@ -41,8 +41,9 @@ listener_opts = [
         "dead_letter_queue",
         default="host_recovery.dead_letter",
         help="Queue (and routing key in the [host_down] exchange) that receives host-downs "
-        "which can never start a recovery (malformed, unsigned, forged, replayed), with "
-        "the reason and the original message.",
+        "which can never start a recovery (malformed, unsupported_version, unsigned, "
+        "forged, unknown_key, clock, stale, internal), with the reason and the original "
+        "message.",
     ),
     cfg.FloatOpt(
         "redelivery_delay",
@@ -66,8 +67,9 @@ listener_opts = [
         default=3,
         min=1,
         help="Deliveries of a host-down that fails the signature or clock checks (reasons "
-        "unsigned, forged, replayed) before it is dead-lettered, so that a correctly "
-        "configured peer listener can take it.",
+        "unsigned, forged, unknown_key, clock) before it is dead-lettered, so that a "
+        "correctly configured peer listener can take it. A late one (older than [host_down] "
+        "replay_window) is not retried: it starts, or is dead-lettered stale.",
     ),
     cfg.FloatOpt(
         "graceful_shutdown_timeout",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -87,7 +88,7 @@ def publisher(transport_url: str, routing_key: str = "host_recovery.info") -> Pu
 def send(pub: Publisher, payloads: Iterable[dict[str, Any]],
          event_type: str = "host_recovery.host.down") -> None:
     for body in payloads:
-        pub.publish(lambda body=body: body, event_type=event_type, publisher_id="test")
+        pub.publish(functools.partial(dict, body), event_type=event_type, publisher_id="test")
 
 
 def executions_for(api_url: str, incident_ids: set[str]) -> list[dict[str, Any]]:
