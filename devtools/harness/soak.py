@@ -42,9 +42,15 @@ def table(results: dict[str, list[Trial]]) -> str:
                      f"{sum(t.evacuated_twice for t in trials):>8}"
                      f"{percentile(finish, 50):>14.1f}{percentile(finish, 99):>8.1f}"
                      f"{max(finish, default=0.0):>8.1f}"
-                     f"{percentile([t.resume_s for t in trials], 50):>12.1f}"
+                     f"{_resume(trials):>12}"
                      f"{per_vm:>8.1f}")
     return "\n".join(lines)
+
+
+def _resume(trials: list[Trial]) -> str:
+    """p50 of the time to resume; '-' for suites that do not measure it (R1, R3, R3b)."""
+    measured = [t.resume_s for t in trials if t.resume_s > 0]
+    return f"{percentile(measured, 50):.1f}" if measured else "-"
 
 
 def run(suites: list[str], trials: int, workdir: Path) -> dict[str, list[Trial]]:
