@@ -67,3 +67,16 @@ def test_a_violation_names_the_field():
                                   "execution_id": None, "id": "vm", "result": "maybe",
                                   "source_host": "c1", "dest_host": None, "attempts": 0,
                                   "reason": None, "seconds": None})
+
+
+@pytest.mark.parametrize("outcome", ["done", "failed", "skipped", "discarded", "refused",
+                                     "planned", "not_fenced", "host_returned", "joined"])
+def test_every_end_state_the_workflow_reports_is_a_valid_end_event(outcome):
+    # the report task's outcomes (workflows/host_recovery.yaml, report.py): a schema that
+    # rejected one would make consumers drop exactly the incidents an operator must see
+    events = _events_module()
+    incident = "5f0c2d58-1f0e-5c55-9b2a-3f3c3f8f7e11"
+    event_type, payload = events.incident(
+        "end", incident, "c1", 1, incident, outcome=outcome, reason="r",
+        summary={"total": 1, "evacuated": 0, "failed": 0, "skipped": 1})
+    recovery_events.validate(event_type, payload)
