@@ -179,8 +179,10 @@ def _log_outage(state: tenacity.RetryCallState) -> None:
         LOG.warning("Mistral unavailable (%s); retrying", exc)
 
 
-# a wait appears within a second or two; an outage may last minutes
-_PENDING_BACKOFF = tenacity.wait_exponential(multiplier=0.25, max=2.0)
+# a wait appears within a second or two, and every tenth of a second it is late is added to
+# the VM's recovery (the waits' list is cached for 0.5 s and shared by the handler threads,
+# so a short step costs Mistral at most two list calls a second); an outage may last minutes
+_PENDING_BACKOFF = tenacity.wait_fixed(0.1)
 _OUTAGE_BACKOFF = tenacity.wait_exponential(multiplier=0.5, max=30.0)
 # when several waits match one event (rare), report the most meaningful outcome
 _PRIORITY = [Outcome.COMPLETED, Outcome.DUPLICATE, Outcome.NOT_READY, Outcome.STALE,

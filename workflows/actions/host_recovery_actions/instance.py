@@ -1,6 +1,7 @@
 """Per-VM actions of ``host_recovery.recover_instance``: prepare (lock, reset), evacuate
-(idempotent, after re-checking that the source host is still dead), restore the original
-state, finish (unlock our own lock, record, notify).
+(idempotent, after re-checking that the source host is still dead; its first attempt
+prepares), restore the original state (``restore``); finish (unlock our own lock, record,
+notify, after restoring when asked) lives in ``finish``.
 
 Ownership is exact (``ownership``): a VM rebuilding but not by our evacuation is busy in
 Nova; we wait for its task to end (bounded) instead of claiming it.
@@ -11,47 +12,24 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from oslo_log import log as logging
-
-from . import events, runtime, source_check
-from .base import Action, execution_ids, now_iso, seconds_since
+from . import restore, runtime, source_check
+from .base import now_iso
+from .finish import FinishInstanceAction
 from .nova import NovaError, NovaUnavailable
 from .ownership import lock_reason, ours_locked, rebuilding_not_ours
 from .placement import PlacementClient
+from .vm_action import InstanceAction
 
-LOG = logging.getLogger(__name__)
+__all__ = ["EvacuateAction", "FinishInstanceAction", "PrepareInstanceAction",
+           "RestoreStateAction"]
+
 HOST = "OS-EXT-SRV-ATTR:host"
 VM_STATE = "OS-EXT-STS:vm_state"
 TASK_STATE = "OS-EXT-STS:task_state"
 BUSY_WAIT = 30.0  # at most this long for someone else's task (within the task's timeout)
 
 
-class _Lazy:
-    """Formats ``text % args`` only when the log line is emitted."""
-
-    def __init__(self, text: str, args: tuple[Any, ...]) -> None:
-        self.text, self.args = text, args
-
-    def __str__(self) -> str:
-        return self.text % self.args
-
-
-class _InstanceAction(Action):
-    def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
-                 kwargs: dict[str, Any]) -> None:
-        self.incident_id = incident_id
-        self.instance = instance
-        self.source_host = source_host
-        self.instance_id = str(instance["id"])
-        self.kwargs = kwargs
-
-    def _log(self, context: Any, level: int, text: str, *args: Any) -> None:
-        LOG.log(level, "incident %s host %s execution %s instance %s: %s", self.incident_id,
-                self.source_host, execution_ids(context)["workflow_execution_id"],
-                self.instance_id, _Lazy(text, args))
-
-
-class PrepareInstanceAction(_InstanceAction):
+class PrepareInstanceAction(InstanceAction):
     """Lock with a reason naming the incident (not a user-locked VM), reset if planned;
     nothing when the source host is back and was never proven dead."""
 
@@ -60,13 +38,16 @@ class PrepareInstanceAction(_InstanceAction):
         super().__init__(incident_id, instance, source_host, {"source": source})
 
     def run(self, context: Any) -> dict[str, Any]:
-        nova = runtime.build().nova
+        return self.prepare(runtime.build().nova, context)[0]
+
+    def prepare(self, nova: Any, context: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """The prepared record and the server as read (None when it changed since: reset)."""
         verdict = source_check.check(nova, self.kwargs.get("source"), self.source_host)
         if verdict["stop"]:
             self._log(context, 30, "not prepared: %s", verdict["reason"])
             return {"started_at": time.time(), "locked_by_us": False,
-                    "source_returned": verdict["reason"]}
-        server = nova.server(self.instance_id)
+                    "source_returned": verdict["reason"]}, None
+        server: dict[str, Any] = nova.server(self.instance_id)
         locked_by_us = ours_locked(nova, server, self.incident_id, self.instance)
         if not server.get("locked"):
             nova.lock(self.instance_id, lock_reason(self.incident_id))
@@ -78,10 +59,11 @@ class PrepareInstanceAction(_InstanceAction):
             nova.reset_state(self.instance_id, "active")
             self._log(context, 20, "state %s/%s reset to active", server.get(VM_STATE),
                       server.get(TASK_STATE))
-        return {"started_at": time.time(), "locked_by_us": locked_by_us}
+            return {"started_at": time.time(), "locked_by_us": locked_by_us}, None
+        return {"started_at": time.time(), "locked_by_us": locked_by_us}, server
 
 
-class EvacuateAction(_InstanceAction):
+class EvacuateAction(InstanceAction):
     """Evacuate unless it already moved or our evacuation runs (a re-run never evacuates
     twice), and only while the source host is still dead (``source_check``).
 
@@ -92,15 +74,35 @@ class EvacuateAction(_InstanceAction):
 
     def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
                  target_host: str | None = None, on_shared_storage: bool = False,
-                 attempt: int = 1, source: dict[str, Any] | None = None) -> None:
+                 attempt: int = 1, source: dict[str, Any] | None = None,
+                 prepare: bool = False, prepared: dict[str, Any] | None = None) -> None:
         super().__init__(incident_id, instance, source_host, {
             "target_host": target_host, "on_shared_storage": on_shared_storage,
-            "attempt": attempt, "source": source})
+            "attempt": attempt, "source": source, "prepare": prepare,
+            "prepared": prepared})
 
     def run(self, context: Any) -> dict[str, Any]:
         rt = runtime.build()
+        prepared = self.kwargs.get("prepared") or {}
+        if not self.kwargs.get("prepare") or prepared.get("started_at"):
+            return self.evacuate(rt, context)
+        # prepare and evacuate in one task (one Mistral hand-over and one read less per
+        # VM); a retry prepares again, which is idempotent (the lock names the incident)
+        prepared, server = PrepareInstanceAction(
+            self.incident_id, self.instance, self.source_host,
+            self.kwargs.get("source")).prepare(rt.nova, context)
+        if prepared.get("source_returned"):
+            return {"status": "host_returned", "accepted_at": now_iso(),
+                    "reason": prepared["source_returned"], "source_returned": True,
+                    "prepared": prepared}
+        return dict(self.evacuate(rt, context, server), prepared=prepared)
+
+    def evacuate(self, rt: Any, context: Any,
+                 server: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The evacuation's status; ``server`` is a read made just before, if any."""
         nova = rt.nova
-        server = nova.server(self.instance_id)
+        if server is None:
+            server = nova.server(self.instance_id)
         if self._busy(nova, server):
             server = self._wait_task_end(rt, context)
             if self._busy(nova, server):
@@ -188,7 +190,7 @@ class EvacuateAction(_InstanceAction):
         return None
 
 
-class RestoreStateAction(_InstanceAction):
+class RestoreStateAction(InstanceAction):
     """Bring the VM to its expected state (from 2.95 an ACTIVE VM ends STOPPED: start it)."""
 
     def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
@@ -198,74 +200,6 @@ class RestoreStateAction(_InstanceAction):
 
     def run(self, context: Any) -> dict[str, Any]:
         rt = runtime.build()
-        nova = rt.nova
-        wanted = str(self.kwargs.get("expected_state") or "active")
-        deadline = time.monotonic() + rt.conf.recovery.poll_limit
-        asked = False
-        while True:
-            server = nova.server(self.instance_id)
-            vm_state, task_state = server.get(VM_STATE), server.get(TASK_STATE)
-            if vm_state == wanted and not task_state:
-                return {"final_state": vm_state, "host": server.get(HOST)}
-            if not task_state and not asked:
-                if wanted == "active" and vm_state == "stopped":
-                    nova.start(self.instance_id)
-                elif wanted == "stopped" and vm_state == "active":
-                    nova.stop(self.instance_id)
-                else:
-                    raise RuntimeError(f"cannot bring {vm_state} to {wanted}")
-                asked = True
-                self._log(context, 20, "%s -> %s requested", vm_state, wanted)
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"still {vm_state}/{task_state}, expected {wanted}")
-            time.sleep(rt.conf.recovery.poll_interval)
-
-
-class FinishInstanceAction(_InstanceAction):
-    """Unlock (if we locked it), build the per-VM record, send the instance notification."""
-
-    def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
-                 result: str = "failed", reason: str | None = None,
-                 outcome: dict[str, Any] | None = None, final_state: str | None = None,
-                 attempts: int = 0, started_at: float | None = None,
-                 locked_by_us: bool = False, attempt: int = 1) -> None:
-        super().__init__(incident_id, instance, source_host, {
-            "result": result, "reason": reason, "outcome": outcome,
-            "final_state": final_state, "attempts": attempts, "started_at": started_at,
-            "locked_by_us": locked_by_us, "attempt": attempt})
-
-    def _unlock_ours(self, nova: Any, context: Any) -> None:
-        """Unlock only this incident's lock: from 2.73 its reason must still be ours (a user
-        may have unlocked and locked it again meanwhile)."""
-        try:
-            if nova.at_least("2.73"):
-                reason = nova.server(self.instance_id).get("locked_reason")
-                if reason != lock_reason(self.incident_id):
-                    self._log(context, 30, "not unlocked: the lock is not ours (%s)", reason)
-                    return
-            nova.unlock(self.instance_id)
-        except NovaError as exc:
-            self._log(context, 30, "unlock failed: %s", exc.message)
-
-    def run(self, context: Any) -> dict[str, Any]:
-        rt = runtime.build()
-        kw = self.kwargs
-        if kw.get("locked_by_us"):
-            self._unlock_ours(rt.nova, context)
-        outcome = kw.get("outcome") or {}
-        result = str(kw.get("result") or "failed")
-        reason = kw.get("reason")
-        if result != "evacuated" and not reason:
-            reason = outcome.get("fault") or "evacuation failed"
-        record = events.record(
-            self.instance, self.source_host, result, reason,
-            original_state=self.instance.get("original_state"),
-            final_state=kw.get("final_state") or outcome.get("vm_state"),
-            dest_host=outcome.get("host") if result == "evacuated" else None,
-            attempts=int(kw.get("attempts") or 0), seconds=seconds_since(kw.get("started_at")))
-        self._log(context, 20 if result == "evacuated" else 40, "%s %s -> %s (%s)", result,
-                  self.source_host, record["dest_host"], reason)
-        rt.notify(*events.instance(record, self.incident_id, int(kw.get("attempt") or 1),
-                                   execution_ids(context)["workflow_execution_id"]),
-                  priority="info" if result == "evacuated" else "error")
-        return record
+        return restore.restore(rt.nova, rt.conf, self.instance_id,
+                               str(self.kwargs.get("expected_state") or "active"),
+                               lambda *a: self._log(context, *a))[0]

@@ -12,6 +12,7 @@ connection), raised so the task's retry policy runs the action again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from oslo_config import cfg
 __all__ = ["NovaError", "NovaFacade", "NovaUnavailable", "Version"]
 
 T = TypeVar("T")
+IMAGE_TTL = 5.0  # seconds: one plan reads an image once; an edit shows within seconds
 Version = api_versions.APIVersion
 
 
@@ -77,6 +79,9 @@ class NovaFacade:
         self._image_endpoint = image_endpoint
         self._interface = interface
         self._region = region
+        # image id -> (monotonic read time, properties): a host's VMs mostly share a few
+        # images, so the plan reads Glance once per image, not once per VM
+        self._images: dict[str, tuple[float, dict[str, Any]]] = {}
 
     @classmethod
     def from_config(cls, conf: cfg.ConfigOpts) -> NovaFacade:
@@ -165,6 +170,17 @@ class NovaFacade:
             return {}  # boot from volume
         if "properties" in image or self.at_least("2.98"):
             return dict(image.get("properties") or {})
+        cached = self._images.get(str(image["id"]))
+        if cached is not None and time.monotonic() - cached[0] < IMAGE_TTL:
+            return dict(cached[1])
+        props = self._glance_properties(str(image["id"]))
+        if len(self._images) > 1000:  # images come and go; keep it small
+            self._images.clear()
+        self._images[str(image["id"])] = (time.monotonic(), props)
+        return dict(props)
+
+    def _glance_properties(self, image_id: str) -> dict[str, Any]:
+        image = {"id": image_id}
         kwargs: dict[str, Any] = {"raise_exc": False}
         if self._image_endpoint:
             url = f"{self._image_endpoint.rstrip('/')}/v2/images/{image['id']}"
