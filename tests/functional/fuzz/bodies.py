@@ -1,9 +1,10 @@
 """Generated message bodies for the fuzz test (hypothesis strategies, reproducible by seed).
 
-    bodies = generate(800, seed=12, host_down=True)   # list[Body], the same list every time
+    bodies = generate(800, 12, host_down=True, signing_key="k")  # the same list every time
 
-Kinds: raw bytes, JSON of every shape, oslo v2 envelopes with hostile fields and payloads, and
-host-downs (signed, then one field made hostile: wrong type, huge, lone surrogates, NULs, deep
+Kinds: raw bytes, JSON of every shape, oslo v2 envelopes with hostile fields and payloads,
+host-downs signed with a key no listener holds (bounded retries, then ``forged``), and
+host-downs with one field made hostile (wrong type, huge, lone surrogates, NULs, deep
 nesting). Every decodable envelope carries a ``message_id`` ``fuzz-<n>`` where the kind lets
 it, so a dead letter can be traced back to its body.
 """
@@ -56,7 +57,7 @@ JSON = st.recursive(
 HOSTILE = st.one_of(JSON, st.sampled_from([50, 400]).map(nested))
 RAW = st.one_of(st.binary(max_size=300), st.sampled_from(
     [b"[" * 5000 + b"]" * 5000, b"1" + b"0" * 5000, b"\x00" * 64, b"{", b"null"]))
-KINDS = st.sampled_from(["bytes", "json", "envelope", "fields", "schema"])
+KINDS = st.sampled_from(["bytes", "json", "envelope", "fields", "schema", "forged"])
 
 
 def dumps(value: Any) -> bytes:
@@ -99,7 +100,9 @@ def bodies(draw: st.DrawFn, n: int, host_down: bool, signing_key: str) -> Body:
         message[field] = draw(HOSTILE)
         if field == "message_id":
             return Body(kind, envelope(message))
-    elif kind == "schema":  # a real payload, one field hostile (the signature no longer fits)
+    elif kind == "forged" and host_down:  # well-formed, signed with a key nobody accepts
+        message["payload"] = host_down_payload(n, signing_key)
+    elif kind in ("schema", "forged"):  # a real payload, one field hostile (signature broken)
         payload = host_down_payload(n, signing_key) if host_down else {
             "nova_object.name": "InstanceActionPayload", "nova_object.namespace": "nova",
             "nova_object.version": "1.8", "nova_object.data": {"uuid": "x", "host": "h"}}

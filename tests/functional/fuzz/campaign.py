@@ -13,7 +13,9 @@ Two phases, one per topic (so each phase's counts are its own): the host-down to
 * seen by our Nova endpoint and dropped as not ours (Nova's traffic; counted by the
   listener's ``host_recovery_notifications_consumed_total`` less our republished retries);
 * acked by oslo before our code: an envelope whose priority is none of oslo's (its
-  dispatcher logs ``Unknown priority`` and acks);
+  dispatcher logs ``Unknown priority`` and acks); expected 0, notifications/dispatch_guard.py
+  hands those to our endpoints (and a non-string priority, on which oslo's dispatcher raises
+  and requeues: counted as ``oslo_requeues``, expected 0);
 * a valid host-down: its execution started.
 """
 
@@ -57,6 +59,9 @@ class Phase:
     seen_not_ours: int = 0
     acked_by_oslo: int = 0
     max_deliveries: int = 1
+    #: oslo's "Exception during message handling": each one a requeue outside our bound
+    oslo_requeues: int = 0
+    redeliveries_metric: float = 0.0
     untraced: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -75,7 +80,9 @@ class Phase:
                 f"the broker {self.kept_by_broker}, seen and dropped as not ours "
                 f"{self.seen_not_ours}, acked by oslo before our code {self.acked_by_oslo}, "
                 f"missing {self.missing}, max deliveries of one message "
-                f"{self.max_deliveries} ({self.seconds:.0f} s)")
+                f"{self.max_deliveries}, oslo requeues {self.oslo_requeues}, listener's "
+                f"host_recovery_redeliveries_total {self.redeliveries_metric:.0f} "
+                f"({self.seconds:.0f} s)")
 
 
 def free_port() -> int:
@@ -97,6 +104,7 @@ class Campaign:
         self.workdir = workdir
         self.port = free_port()
         self.listener: support.ListenerProcess | None = None
+        self.alive_at_end = False
 
     def run(self, count: int, seed: int, timeout: float = 120.0) -> list[Phase]:
         done = setup_broker(self.rabbit, self.rabbit_url, self.workdir)
@@ -109,8 +117,10 @@ class Campaign:
                                                 self.mistral_url, workflow, extra=extra)
         self.listener.start()
         try:
-            return [self.host_down_phase(count, seed, timeout),
-                    self.nova_phase(count, seed + 1, timeout)]
+            phases = [self.host_down_phase(count, seed, timeout),
+                      self.nova_phase(count, seed + 1, timeout)]
+            self.alive_at_end = self.alive  # no crash: the same process served both phases
+            return phases
         finally:
             self.listener.terminate()
 
@@ -143,6 +153,7 @@ class Campaign:
         self._settle(count_now, timeout, phase)
         self._trace(phase, bodies, "host_recovery.broker_dead_letter", log_mark)
         phase.seconds = time.monotonic() - began
+        print(phase.line(), flush=True)
         return phase
 
     def nova_phase(self, count: int, seed: int, timeout: float) -> Phase:
@@ -170,6 +181,7 @@ class Campaign:
         self._settle(count_now, timeout, phase)
         self._trace(phase, bodies, f"{POOL_QUEUE}.broker_dead_letter", log_mark)
         phase.seconds = time.monotonic() - began
+        print(phase.line(), flush=True)
         return phase
 
     def metric(self, name: str, **labels: str) -> float:
@@ -197,8 +209,11 @@ class Campaign:
                           if isinstance(body.get("original"), dict))
         phase.untraced += [f"{mid} dead-lettered {n} times" for mid, n in letters.items()
                            if n > 1 and mid.startswith("fuzz-")]
-        attempts = [int(m.group(3)) for m in REPUBLISHED.finditer(self._log(log_mark))]
+        log = self._log(log_mark)
+        attempts = [int(m.group(3)) for m in REPUBLISHED.finditer(log)]
         phase.max_deliveries = max(attempts, default=1)
+        phase.oslo_requeues = log.count("Exception during message handling")
+        phase.redeliveries_metric = self.metric("host_recovery_redeliveries_total")
 
     def _retries(self, queue: str, log_mark: int) -> int:
         return sum(1 for m in REPUBLISHED.finditer(self._log(log_mark)) if m.group(2) == queue)
