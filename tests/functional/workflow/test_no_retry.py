@@ -33,7 +33,9 @@ def cloud(simulator_process_factory: Callable[..., SimulatorProcess],
         "seed": 7301, "host_prefix": PREFIX, "hosts": 3, "vms_per_host": 1,
         "host_vcpus": 1024, "host_ram_mb": 4_000_000, "states": {"active": 1.0},
         "metadata": [{"weight": 1.0, "metadata": {}}], "server_groups": [],
-        "aggregates": [], "latency": {"kind": "fixed", "value": 0.2},
+        # Nova takes 4 s: the wait's own check on start must find the evacuation still
+        # running, so the test (not the action) is the one that ends the wait
+        "aggregates": [], "latency": {"kind": "fixed", "value": 4.0},
         "power_latency": {"kind": "fixed", "value": 0.05}}, rabbit_url)
 
 
