@@ -13,7 +13,6 @@ starts while the previous action still runs (a slow Placement does not pile up a
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any, Protocol
 
 import tenacity
@@ -22,6 +21,7 @@ from oslo_log import log as logging
 
 from listener.metrics import Metrics
 from listener.operator.capacity import CAPACITY_ACTION, samples
+from listener.periodic import Periodic
 from notifications.contract import MistralError
 
 LOG = logging.getLogger(__name__)
@@ -58,16 +58,9 @@ class CapacityRefresher:
         self._timeout = float(conf.capacity.timeout)
         self._poll = poll
         self._running: str | None = None  # the action execution still running, if any
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="capacity", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        self._periodic = Periodic("capacity", self.refresh, self._interval,
+                                  run_at_start=True, join_timeout=10.0)
+        self.start, self.stop = self._periodic.start, self._periodic.stop
 
     def refresh(self) -> dict[str, Any] | None:
         """One refresh: the report exported, or None (the previous action still runs, or
@@ -82,7 +75,7 @@ class CapacityRefresher:
         self._running = str(started["id"])
         poll = tenacity.Retrying(
             stop=tenacity.stop_after_delay(self._timeout) | tenacity.stop_when_event_set(
-                self._stop),
+                self._periodic.stopping),
             wait=tenacity.wait_fixed(self._poll),
             retry=tenacity.retry_if_result(lambda got: got.get("state") == "RUNNING"),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else {})
@@ -99,12 +92,4 @@ class CapacityRefresher:
                  (report.get("cloud") or {}).get("n_plus_1"), started["id"])
         return report
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.refresh()
-            except Exception as exc:  # Mistral away or the action failed: next round retries
-                LOG.warning("capacity refresh failed: %s", exc)
-            if self._stop.wait(self._interval):
-                return
 

@@ -14,12 +14,12 @@ host still runs. At most [giveback] max_per_round hosts a round::
 
 from __future__ import annotations
 
-import threading
 from typing import Any, NamedTuple, Protocol
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
+from listener.periodic import Periodic
 from notifications.contract import GIVE_BACK, RECOVER_HOST, MistralError
 
 LOG = logging.getLogger(__name__)
@@ -105,16 +105,8 @@ class GiveBack:
         self._batch = int(conf.giveback.max_per_round)
         self._rounds = 0
         self._tried: dict[str, int] = {}  # host -> round of its last try: least recent first
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="giveback", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
+        self._periodic = Periodic("giveback", self.round, self._interval)
+        self.start, self.stop = self._periodic.start, self._periodic.stop
 
     def round(self) -> list[Candidate]:
         """One round: the candidates whose GIVE_BACK was started (results land in Mistral)."""
@@ -140,9 +132,3 @@ class GiveBack:
             results.append(cand)
         return results
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.round()
-            except Exception as exc:  # Mistral away or an action error: next round retries
-                LOG.warning("give back round failed: %s", exc)

@@ -23,6 +23,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from listener.periodic import Periodic
+
 __all__ = ["CAPACITY_METRICS", "INCIDENT_STATES", "METRIC_NAMES", "CapacityGauges", "Exporter",
            "Metrics", "StatusRefresher", "start_exporter"]
 
@@ -229,27 +231,12 @@ class StatusRefresher:
         self._read = read
         self._probe = probe
         self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="metrics-status", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+        self._periodic = Periodic("metrics-status", self.refresh, interval,
+                                  run_at_start=True, join_timeout=10.0)
+        self.start, self.stop = self._periodic.start, self._periodic.stop
 
     def refresh(self) -> None:
         self._metrics.observe_incidents(list(self._read()))
         if self._probe is not None:
             self._probe(self._metrics)
 
-    def _run(self) -> None:
-        while True:
-            try:
-                self.refresh()
-            except Exception as exc:  # Mistral away: keep the last numbers, try again later
-                LOG.warning("could not refresh incident metrics: %s", exc)
-            if self._stop.wait(self._interval):
-                return

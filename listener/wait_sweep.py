@@ -15,13 +15,13 @@ changes no recovery::
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any, Protocol
 
 from oslo_config import cfg
 from oslo_log import log as logging
 
-from notifications.contract import ActionAlreadyCompleted, MistralError, MistralNotFound
+from listener.periodic import Periodic
+from notifications.contract import ActionAlreadyCompleted, MistralNotFound
 
 LOG = logging.getLogger(__name__)
 
@@ -63,16 +63,8 @@ class WaitSweep:
         self._min_age = dt.timedelta(seconds=float(opts.min_age))
         self._batch = int(opts.max_per_round)
         self._actions = list(opts.actions)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="wait-sweep", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
+        self._periodic = Periodic("wait-sweep", self.round, self._interval)
+        self.start, self.stop = self._periodic.start, self._periodic.stop
 
     def round(self, now: dt.datetime | None = None) -> list[str]:
         """One round; the ids of the waits it closed."""
@@ -122,11 +114,3 @@ class WaitSweep:
                  wait.get("created_at"), why)
         return True
 
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self.round()
-            except MistralError as exc:  # Mistral away: the next round retries
-                LOG.warning("wait sweep round failed: %s", exc)
-            except Exception:  # a bug must not end the thread silently
-                LOG.exception("wait sweep round failed")
