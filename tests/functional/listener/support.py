@@ -46,13 +46,22 @@ host_recovery.recover_host:
 
 
 def ensure_stand_in(api_url: str, path: Path) -> Path:
-    """Create the stand-in workflow in Mistral (once) and write it to ``path``."""
+    """Put the stand-in workflow in Mistral and write it to ``path``.
+
+    The session's Mistral is shared: a workflow or capacity test run before may have left the
+    real workflow under the same name, which the listener's start-up check would refuse.
+    """
     path.write_text(STAND_IN)
+    headers = {"Content-Type": "text/plain"}
     resp = requests.get(f"{api_url}/workflows/{WORKFLOW}", timeout=30)
     if resp.status_code == 404:
-        resp = requests.post(f"{api_url}/workflows", data=STAND_IN,
-                             headers={"Content-Type": "text/plain"}, timeout=30)
+        resp = requests.post(f"{api_url}/workflows", data=STAND_IN, headers=headers,
+                             timeout=30)
         assert resp.status_code == 201, resp.text
+    elif resp.json().get("definition") != STAND_IN:
+        resp = requests.put(f"{api_url}/workflows", data=STAND_IN, headers=headers,
+                            timeout=30)
+        assert resp.status_code == 200, resp.text
     return path
 
 
