@@ -6,6 +6,8 @@ import socket
 
 from oslo_config import cfg
 
+from notifications.conf import register_group_opts
+
 publisher_group = cfg.OptGroup(
     "publisher", title="Confirmed host-down publisher",
     help="How agents publish host-downs: broker URLs, confirms, retries.")
@@ -72,10 +74,7 @@ agent_opts = [
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the agents' option groups on ``conf``."""
     for group, opts in list_opts():
-        # A fresh OptGroup per ConfigOpts: the group object keeps the overrides, so the
-        # module-level one would carry them from one ConfigOpts to the next.
-        conf.register_group(cfg.OptGroup(group.name, title=group.title, help=group.help))
-        conf.register_opts(opts, group=group.name)
+        register_group_opts(conf, group, opts)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

@@ -1,5 +1,7 @@
 """Options of the host-down contract, shared by producers (agents) and the listener."""
 
+from collections.abc import Sequence
+
 from oslo_config import cfg
 
 host_down_group = cfg.OptGroup(
@@ -84,13 +86,21 @@ host_down_opts = [
 ]
 
 
+def register_group_opts(conf: cfg.ConfigOpts, group: cfg.OptGroup,
+                        opts: Sequence[cfg.Opt]) -> None:
+    """Register ``opts`` under a copy of ``group`` that belongs to ``conf`` alone.
+
+    oslo.config's register_group keeps a shallow copy of the group, whose dict of options
+    (and their overrides) stays shared with the module-level OptGroup: a set_override on one
+    ConfigOpts would then show in every other one that registers the same group.
+    """
+    conf.register_group(cfg.OptGroup(group.name, title=group.title, help=group.help))
+    conf.register_opts(list(opts), group=group.name)
+
+
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [host_down] options on ``conf``."""
-    # a group of its own per ConfigOpts: oslo keeps overrides on the OptGroup object
-    group = cfg.OptGroup(host_down_group.name, title=host_down_group.title,
-                         help=host_down_group.help)
-    conf.register_group(group)
-    conf.register_opts(host_down_opts, group=group)
+    register_group_opts(conf, host_down_group, host_down_opts)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

@@ -2,6 +2,8 @@
 
 from oslo_config import cfg
 
+from notifications.conf import register_group_opts
+
 capacity_group = cfg.OptGroup(
     "capacity",
     title="Failover capacity gauges",
@@ -36,8 +38,7 @@ capacity_opts = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [capacity] options on ``conf``."""
-    conf.register_group(capacity_group)
-    conf.register_opts(capacity_opts, group=capacity_group)
+    register_group_opts(conf, capacity_group, capacity_opts)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

@@ -2,6 +2,8 @@
 
 from oslo_config import cfg
 
+from notifications.conf import register_group_opts
+
 giveback_group = cfg.OptGroup(
     "giveback",
     title="Automatic give-back",
@@ -35,8 +37,7 @@ giveback_opts = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [giveback] options on ``conf``."""
-    conf.register_group(giveback_group)
-    conf.register_opts(giveback_opts, group=giveback_group)
+    register_group_opts(conf, giveback_group, giveback_opts)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

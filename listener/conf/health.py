@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from notifications.conf import register_group_opts
+
 health_group = cfg.OptGroup("health", title="Health checks",
                             help="What `host-recovery health` and the listener's health "
                             "gauges treat as trouble (docs/operations.md).")
@@ -33,8 +35,7 @@ health_opts = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [health] options on ``conf``."""
-    conf.register_group(health_group)
-    conf.register_opts(health_opts, group=health_group)
+    register_group_opts(conf, health_group, health_opts)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

@@ -4,6 +4,8 @@ import socket
 
 from oslo_config import cfg
 
+from notifications.conf import register_group_opts
+
 listener_group = cfg.OptGroup(
     "listener",
     title="Host-down listener",
@@ -83,8 +85,7 @@ listener_opts = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [listener] options on ``conf``."""
-    conf.register_group(listener_group)
-    conf.register_opts(listener_opts, group=listener_group)
+    register_group_opts(conf, listener_group, listener_opts)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

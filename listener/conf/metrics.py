@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from oslo_config import cfg
 
+from notifications.conf import register_group_opts
+
 metrics_group = cfg.OptGroup("metrics", title="Prometheus metrics",
                              help="The listener's Prometheus exporter.")
 
@@ -18,8 +20,7 @@ metrics_opts = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [metrics] options on ``conf``."""
-    conf.register_group(metrics_group)
-    conf.register_opts(metrics_opts, group=metrics_group)
+    register_group_opts(conf, metrics_group, metrics_opts)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

@@ -3,6 +3,8 @@
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
+from notifications.conf import register_group_opts
+
 GROUP = "mistral"
 
 mistral_group = cfg.OptGroup(
@@ -40,8 +42,7 @@ def _ks_opts() -> list[cfg.Opt]:
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [mistral] options on ``conf``."""
-    conf.register_group(mistral_group)
-    conf.register_opts(mistral_opts, group=mistral_group)
+    register_group_opts(conf, mistral_group, mistral_opts)
     ks_loading.register_session_conf_options(conf, GROUP)
     ks_loading.register_auth_conf_options(conf, GROUP)
     ks_loading.register_adapter_conf_options(conf, GROUP, include_deprecated=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from notifications import contract
+from notifications.conf import register_group_opts
 
 nova_group = cfg.OptGroup(
     "nova_notifications",
@@ -56,8 +57,7 @@ nova_opts = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [nova_notifications] options on ``conf``."""
-    conf.register_group(nova_group)
-    conf.register_opts(nova_opts, group=nova_group)
+    register_group_opts(conf, nova_group, nova_opts)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

@@ -3,6 +3,7 @@
 from oslo_config import cfg
 
 from notifications import contract
+from notifications.conf import register_group_opts
 
 wait_sweep_group = cfg.OptGroup(
     "wait_sweep",
@@ -46,8 +47,7 @@ wait_sweep_opts = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register the [wait_sweep] options on ``conf``."""
-    conf.register_group(wait_sweep_group)
-    conf.register_opts(wait_sweep_opts, group=wait_sweep_group)
+    register_group_opts(conf, wait_sweep_group, wait_sweep_opts)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:
