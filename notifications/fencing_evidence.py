@@ -1,13 +1,16 @@
-"""The fencing-evidence record: what proved a host dead, and when (shared contract).
+"""The fencing-evidence record: what proved a host dead, and when (shared contract, stdlib only).
 
 Carried by a host-down (optional ``fencing_evidence``) and by the workflow input of
-``host_recovery.recover_host``; the action pack has its own parser of the same shape::
+``host_recovery.recover_host``; checked by the action pack's fence step. The pack runs in
+Mistral's virtualenv without our packages: ``workflows/actions/host_recovery_actions/
+fencing_evidence.py`` is a byte-identical copy, pinned by tests/unit/test_packaging.py (edit
+this file, then copy it there)::
 
     {"kind": "pacemaker_fencing" | "operator" | "nova_force_down", "target": "<host>",
      "action": "off" | "reboot" | None, "completed_at": "<ISO 8601 UTC, Z>",
      "executioner": ..., "origin": ..., "by": ..., "incident_id": ...}
 
-Re-exported by ``notifications.host_down``.
+    record = validate_evidence(raw)   # every key present; ValueError naming the wrong field
 """
 
 from __future__ import annotations

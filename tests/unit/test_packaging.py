@@ -71,11 +71,12 @@ def test_controllers_never_get_the_development_tools() -> None:
     assert "host-recovery-simulator" in scripts and "host-recovery-harness" in scripts
 
 
-def test_the_action_pack_contract_is_a_byte_identical_copy() -> None:
+@pytest.mark.parametrize("module", ["contract.py", "fencing_evidence.py"])
+def test_the_action_pack_contract_is_a_byte_identical_copy(module: str) -> None:
     # the pack runs in Mistral's virtualenv without our packages: it ships its own copy
-    ours = (REPO / "notifications/contract.py").read_bytes()
-    pack = (REPO / "workflows/actions/host_recovery_actions/contract.py").read_bytes()
-    assert pack == ours, "cp notifications/contract.py workflows/actions/host_recovery_actions/"
+    ours = (REPO / "notifications" / module).read_bytes()
+    pack = (REPO / "workflows/actions/host_recovery_actions" / module).read_bytes()
+    assert pack == ours, f"cp notifications/{module} workflows/actions/host_recovery_actions/"
 
 
 # files that run in another virtualenv (Mistral's, Masakari's), with that one's packages

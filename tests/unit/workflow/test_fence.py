@@ -87,7 +87,9 @@ def test_fresh_pacemaker_evidence_forces_down_and_is_reported(use: Callable[...,
     (pacemaker(completed_at="2025-01-14T08:00:00Z"), "before the failure"),
     (pacemaker(target="c2"), "about c2"),
     (dict(pacemaker(), kind="nova_force_down", incident_id="other"), "not by this one"),
-    (dict(pacemaker(), action="on"), "only off and reboot"),
+    (dict(pacemaker(), action="on"), "is not off or reboot"),
+    (dict(pacemaker(), action=None), "action: required"),
+    (dict(pacemaker(), completed_at="2025-01-15T10:30:20"), "needs a UTC offset"),
 ])
 def test_stale_or_foreign_evidence_proves_nothing(use: Callable[..., FakeNova],
                                                   record: dict[str, Any], why: str) -> None:

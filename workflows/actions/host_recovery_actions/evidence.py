@@ -1,13 +1,8 @@
-"""The fencing-evidence record (the pack's own parser of the shared contract) and its checks.
+"""The fence step's checks of a fencing-evidence record (shape: fencing_evidence.py).
 
-Shape (docs/design.md "Safety"; the same record as ``notifications.host_down``, which the
-pack cannot import)::
-
-    {"kind": "pacemaker_fencing" | "operator" | "nova_force_down", "target": "<host>",
-     "action": "off" | "reboot" | None, "completed_at": "<ISO 8601 UTC>",
-     "executioner": ..., "origin": ..., "by": ..., "incident_id": ...}
-
-Usage::
+The record and its validation are the shared contract (``fencing_evidence.py``, a
+byte-identical copy of ``notifications/fencing_evidence.py``); this module says whether a valid
+record proves *this* host dead since *this* failure::
 
     record = evidence.parse(raw)                   # None when absent; ValueError when malformed
     problem = evidence.staleness(record, host, incident_id, failure_time, skew)
@@ -16,25 +11,13 @@ Usage::
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any
+
+from .fencing_evidence import KINDS, FencingEvidence, validate_evidence
 
 __all__ = ["KINDS", "Evidence", "freshest", "operator", "parse", "parse_time", "staleness"]
 
-KINDS = ("pacemaker_fencing", "operator", "nova_force_down")
-FENCING_ACTIONS = ("off", "reboot")
-
-
-class Evidence(TypedDict):
-    """What proved the host dead, and when."""
-
-    kind: str
-    target: str
-    action: str | None
-    completed_at: str
-    executioner: str | None
-    origin: str | None
-    by: str | None
-    incident_id: str | None
+Evidence = FencingEvidence
 
 
 def parse_time(value: Any) -> datetime:
@@ -50,33 +33,11 @@ def parse(raw: Any) -> Evidence | None:
     """The record from workflow input or an approval; None when absent.
 
     Raises ValueError naming the field when the record is malformed (a malformed record is
-    never evidence).
+    never evidence): the same checks the listener applied to the host-down.
     """
     if raw is None or raw == {}:
         return None
-    if not isinstance(raw, dict):
-        raise ValueError(f"fencing_evidence must be an object, not {type(raw).__name__}")
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        raise ValueError(f"fencing_evidence.kind {kind!r} is not one of {', '.join(KINDS)}")
-    target = raw.get("target")
-    if not isinstance(target, str) or not target:
-        raise ValueError("fencing_evidence.target must be a host name")
-    try:
-        parse_time(raw.get("completed_at"))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"fencing_evidence.completed_at {raw.get('completed_at')!r} is not "
-                         "an ISO 8601 time") from exc
-    if kind == "pacemaker_fencing" and raw.get("action") not in FENCING_ACTIONS:
-        raise ValueError(f"fencing_evidence.action {raw.get('action')!r}: only off and "
-                         "reboot prove a host dead")
-    def text(key: str) -> str | None:
-        value = raw.get(key)
-        return None if value is None else str(value)
-
-    return Evidence(kind=kind, target=target, completed_at=str(raw["completed_at"]),
-                    action=text("action"), executioner=text("executioner"),
-                    origin=text("origin"), by=text("by"), incident_id=text("incident_id"))
+    return validate_evidence(raw)
 
 
 def operator(host: str, by: str, completed_at: str) -> Evidence:
