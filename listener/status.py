@@ -66,6 +66,8 @@ class Incident:
     created_at: str | None = None
     updated_at: str | None = None
     vms: list[VmRow] = field(default_factory=list)
+    # soft server-group policies the recovery broke to place a VM (workflow output)
+    policy_violations: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -119,7 +121,8 @@ def _incident(api: MistralReads, ex: dict[str, Any], held: set[str]) -> Incident
                         attempt=int(inp.get("attempt") or 1), state=status,
                         outcome=out.get("outcome"),
                         reason=out.get("reason") or ex.get("state_info"),
-                        created_at=ex.get("created_at"), updated_at=ex.get("updated_at"))
+                        created_at=ex.get("created_at"), updated_at=ex.get("updated_at"),
+                        policy_violations=[str(v) for v in out.get("policy_violations") or []])
     records = out.get("instances")
     if isinstance(records, list) and records:
         incident.vms = [_row(r) for r in records if isinstance(r, dict) and r.get("id")]
@@ -188,6 +191,7 @@ def render_table(incidents: list[Incident], bars: bool = False) -> str:
             lines.append("  " + progress_bar(ended, len(inc.vms)) +
                          f"  evacuated {c['evacuated']} failed {c['failed']} "
                          f"skipped {c['skipped']} running {c['running']}")
+        lines += [f"  policy violation: {text}" for text in inc.policy_violations]
         for vm in inc.vms:
             seconds = f"{vm.seconds:.1f}s" if vm.seconds is not None else "-"
             lines.append(

@@ -23,7 +23,9 @@ class FakeMistral:
         self.executions = [
             {"id": INC_DONE, "state": "SUCCESS", "input": {"incident_id": INC_DONE,
              "search_opts": {"host": "c1"}, "attempt": 1},
-             "output": {"outcome": "done", "reason": "2 evacuated, 1 skipped", "instances": [
+             "output": {"outcome": "done", "reason": "2 evacuated, 1 skipped",
+                       "policy_violations": ["n-v2 (v2) on c2 breaks the soft-anti-affinity "
+                                             "of server group g1"], "instances": [
                  _record("v1", "evacuated"), _record("v2", "evacuated"),
                  _record("v3", "skipped", reason="HA_Enabled=False")]}},
             {"id": INC_RUN, "state": "RUNNING", "input": {"incident_id": INC_RUN,
@@ -90,6 +92,9 @@ def test_json_output_and_table():
     assert data[0]["vms"][0]["source_host"] == "c1"
     table = status.render_table(status.collect(FakeMistral(), host="c1"))
     assert "c1 -> c2" in table and "HA_Enabled=False" in table
+    assert "policy violation: n-v2 (v2) on c2 breaks the soft-anti-affinity" in table
+    assert data[0]["policy_violations"] == [
+        "n-v2 (v2) on c2 breaks the soft-anti-affinity of server group g1"]
 
 
 def test_watch_shows_a_progress_bar_and_ends_when_nothing_runs():

@@ -186,3 +186,14 @@ def test_report_counts_and_marks_missing_results_failed(use: Any) -> None:
     assert out["outcome"] == "failed" and out["failed"] is True
     assert [n[0] for n in notes] == ["host_recovery.incident.error",
                                      "host_recovery.incident.end"]
+
+
+def test_report_carries_the_soft_policy_violations_of_the_plan(use: Any) -> None:
+    notes = use(FakeNova([]))
+    broke = "a (a) on c2 breaks the soft-anti-affinity of server group g"
+    plan = {"instances": [{"id": "a", "name": "a"}], "violations": [broke, broke]}
+    out = ReportAction("i", "c1", "recovered", plan=plan, results=[
+        {"record": {"id": "a", "result": "evacuated"}}]).run(CTX)
+    assert out["outcome"] == "done" and out["policy_violations"] == [broke]
+    assert notes[-1][0] == "host_recovery.incident.end"
+    assert notes[-1][1]["policy_violations"] == [broke]

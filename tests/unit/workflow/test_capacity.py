@@ -75,6 +75,16 @@ def test_affinity_keeps_the_group_together_and_soft_violations_are_reported() ->
     assert len(spread.targets) == 3 and len(spread.violations) == 1
 
 
+def test_the_exact_search_reports_the_soft_policies_it_breaks() -> None:
+    # first-fit leaves "big" unplaced (the soft group took the roomy host first); the exact
+    # search then finds a layout that stacks the soft group: that must be reported, not lost
+    soft = Group(id="s", policy="soft-anti-affinity", hosts={"b"})
+    vms = [_vm("big", 6000, priority=0), _vm("s1", 1024, priority=10, group="s")]
+    result = assign(vms, [_host("a", 7000), _host("b", 1100)], {"s": soft})
+    assert result.unplaced == {} and result.targets == {"big": "a", "s1": "b"}
+    assert result.violations == ["s1 (s1) on b breaks the soft-anti-affinity of server group s"]
+
+
 def test_tiers_are_bands_of_the_priority() -> None:
     assert [tier_of(p, [100, 50]) for p in (150, 100, 99, 50, 0, -5)] == [0, 0, 1, 1, 2, 2]
     assert tier_of(7, []) == 0

@@ -189,9 +189,28 @@ def assign(vms: list[Vm], hosts: list[Host], groups: dict[str, Group] | None = N
                 f"of server group {vm.group}")
     if result.unplaced and len(vms) <= EXACT_MAX_VMS and len(state.hosts) <= EXACT_MAX_HOSTS:
         exact = _exact(ordered, _State(hosts, groups))
-        if exact is not None:
-            return Result(targets=exact, violations=result.violations)
+        if exact is not None:  # hard constraints only: say which soft policies it breaks
+            return Result(targets=exact, violations=soft_violations(ordered, exact, groups))
     return result
+
+
+def soft_violations(vms: list[Vm], targets: dict[str, str],
+                    groups: dict[str, Group]) -> list[str]:
+    """The soft group policies ``targets`` breaks, one line per VM placed against one."""
+    found = []
+    placed = {gid: set(g.hosts) for gid, g in groups.items()}
+    for vm in vms:
+        group, host = groups.get(vm.group or ""), targets.get(vm.id)
+        if group is None or host is None or not group.policy.startswith("soft-"):
+            continue
+        used = placed[group.id]
+        broken = host in used if group.policy == "soft-anti-affinity" else \
+            bool(used) and host not in used
+        if broken:
+            found.append(f"{vm.name} ({vm.id}) on {host} breaks the {group.policy} of "
+                         f"server group {group.id}")
+        used.add(host)
+    return found
 
 
 def _exact(vms: list[Vm], state: _State) -> dict[str, str] | None:

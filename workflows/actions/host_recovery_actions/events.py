@@ -26,8 +26,8 @@ def incident(event: str, incident_id: str, host: str, attempt: int, execution_id
     """(event_type, payload) of ``host_recovery.incident.<event>``.
 
     ``details`` by event: held → reason, rank; start → planned, skipped, microversion,
-    on_shared_storage; end → outcome, reason, summary, evidence; error → outcome, reason;
-    given_back (our force-down cleared after the incident) → reason.
+    on_shared_storage; end → outcome, reason, summary, evidence, policy_violations; error →
+    outcome, reason; given_back (our force-down cleared after the incident) → reason.
     """
     if event not in INCIDENT_EVENTS:
         raise ValueError(f"unknown incident event {event!r}")

@@ -121,14 +121,21 @@ class ReportAction(Action):
         warnings = list(self.fence.get("policy_warnings") or []) + \
             list(((self.plan or {}).get("host_policy") or {}).get("warnings") or [])
         warnings = list(dict.fromkeys(warnings))
+        # soft server-group policies the plan (or a re-plan) had to break to place a VM
+        violations = list(dict.fromkeys((self.plan or {}).get("violations") or []))
+        if violations and not shadow:
+            LOG.warning("report: incident %s host %s execution %s: %d soft server-group "
+                        "policy violation(s): %s", self.incident_id, self.host, execution_id,
+                        len(violations), "; ".join(violations))
         if failed:
             rt.notify(*events.incident("error", self.incident_id, self.host, self.attempt,
                                        execution_id, outcome=outcome, reason=reason),
                       priority="error")
         rt.notify(*events.incident("end", self.incident_id, self.host, self.attempt,
                                    execution_id, outcome=outcome, reason=reason,
-                                   summary=summary, evidence=used),
+                                   summary=summary, evidence=used,
+                                   policy_violations=violations),
                   priority="warn" if used == "unfenced_opt_in" else "info")
         return {"outcome": outcome, "reason": reason, "instances": lines, "summary": summary,
                 "failed": failed, "evidence": used, "policy_warnings": warnings,
-                "source_host": source}
+                "policy_violations": violations, "source_host": source}
