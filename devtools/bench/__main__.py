@@ -3,7 +3,8 @@ NAME [options]``.
 
 Without a name it runs ``recovery`` (issue 13: ours side by side with Masakari, the ideal and
 the fence_compute loop; ``bench-results/results.json``). Other names: ``profile DIR`` (where a
-kept run's per-VM time went), ``simulator_api``, ``nova_filter``, ``all``. Measurements, never
+kept run's per-VM time went), ``simulator_api``, ``nova_filter``, ``capacity`` (the
+failover-capacity analysis at 1,000 hosts), ``all``. Measurements, never
 pass/fail tests; ratios are measured side by side in one run because this machine is noisy.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["recovery", "profile", "simulator_api", "nova_filter"]
+BENCHES = ["recovery", "profile", "simulator_api", "nova_filter", "capacity"]
 
 
 def main(argv: list[str] | None = None) -> int:

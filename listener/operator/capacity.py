@@ -62,7 +62,8 @@ def _set(name: str, summary: dict[str, Any]) -> str:
 def render(report: dict[str, Any], every: bool = False) -> str:
     """Cloud, zones and aggregates, then the hosts whose loss cannot be absorbed."""
     lines = [f"{len(report.get('hosts') or {})} usable hosts, {report.get('vms', 0)} VMs "
-             f"(read {report.get('read_seconds')} s, planned {report.get('plan_seconds')} s)",
+             f"(read {report.get('read_seconds')} s, servers {report.get('servers_read')}, "
+             f"planned {report.get('plan_seconds')} s)",
              _set("cloud", report.get("cloud") or {})]
     lines += [_set(f"zone {n}", s) for n, s in sorted((report.get("zones") or {}).items())]
     lines += [_set(f"aggregate {n}", s)

@@ -133,6 +133,14 @@ RECOVERY_OPTS: list[cfg.Opt] = [
                     "recovered. They are never sent to Nova while they do not fit."),
     cfg.IntOpt("capacity_poll_interval", default=30, min=1,
                help="Seconds between two reads of Placement while VMs wait for capacity."),
+    cfg.FloatOpt("capacity_full_read_interval", default=900.0, min=0.0,
+                 help="The failover-capacity analysis (host-recovery capacity, the "
+                      "listener's refresher) keeps every server in the Mistral executor's "
+                      "memory and reads only the servers changed since its last read "
+                      "(Nova's changes-since); every this many seconds it reads every "
+                      "server again, which also picks up what changes-since does not show "
+                      "(metadata edited without a state change). 0: always read every "
+                      "server."),
     cfg.IntOpt("no_valid_host_backoff", default=5, min=0,
                help="Seconds before evacuating again after a failed attempt (NoValidHost, "
                     "rebuild error), doubled per attempt, at most 300."),

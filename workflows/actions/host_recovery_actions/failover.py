@@ -4,7 +4,10 @@ availability zone) from Placement's free capacity and every server's flavor, for
 Mistral's side, so the operator CLI runs this action ad hoc).
 
 Reads: services, aggregates, one allocation-candidates request, servers at 2.96 (flavor
-embedded, pinned zone) page by page, server groups. Per server the instance policy decides
+embedded, pinned zone) page by page, server groups. Servers come from the process's
+``server_index``: every one on the first read, then only those Nova says changed since
+(``[recovery] capacity_full_read_interval`` bounds how long between two full reads). Per
+server the instance policy decides
 from metadata and flavor (image properties are not read: one Glance call per VM would not
 scale); a VM the policy would skip does not count.
 """
@@ -16,7 +19,7 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import headroom, policy, runtime, snapshot
+from . import headroom, policy, runtime, server_index, snapshot
 from . import plan as plan_module
 from .base import Action
 from .capacity import Group, Vm
@@ -34,7 +37,8 @@ def cloud_model(nova: Any, conf: Any) -> dict[str, Any]:
                                 snapshot.zones(aggregates))
     rules = plan_module.rules_from(conf)
     vms_by_host: dict[str, list[Vm]] = {}
-    for server in client.servers():
+    index = server_index.for_facade(nova)
+    for server in index.servers(client, float(conf.recovery.capacity_full_read_interval)):
         decision = policy.decide_instance(server, dict((server.get("flavor") or {}).get(
             "extra_specs") or {}), {}, rules)
         if decision.action == "skip":
@@ -49,7 +53,7 @@ def cloud_model(nova: Any, conf: Any) -> dict[str, Any]:
         for vm in vms:
             vm.group = member_of.get(vm.id)
     return {"hosts": hosts, "vms_by_host": vms_by_host, "groups": groups,
-            "member_of": member_of,
+            "member_of": member_of, "servers_read": index.last_read,
             "aggregates": {str(a.get("name")): list(a.get("hosts") or []) for a in aggregates}}
 
 
@@ -63,10 +67,10 @@ class CapacityAction(Action):
         read = time.monotonic() - started
         report = headroom.analyse(model["hosts"], model["vms_by_host"], model["groups"],
                                   model["member_of"], model["aggregates"])
-        report.update(read_seconds=round(read, 2),
+        report.update(read_seconds=round(read, 2), servers_read=model["servers_read"],
                       plan_seconds=round(time.monotonic() - started - read, 2),
                       vms=sum(len(v) for v in model["vms_by_host"].values()))
-        LOG.info("capacity: %d hosts, %d VMs, n+1 %s (read %.2f s, plan %.2f s)",
+        LOG.info("capacity: %d hosts, %d VMs, n+1 %s (read %.2f s, servers %s, plan %.2f s)",
                  len(report["hosts"]), report["vms"], report["cloud"]["n_plus_1"],
-                 report["read_seconds"], report["plan_seconds"])
+                 report["read_seconds"], report["servers_read"], report["plan_seconds"])
         return report

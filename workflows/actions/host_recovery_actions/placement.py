@@ -16,6 +16,7 @@ Usage::
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from .nova import NovaError, NovaUnavailable
@@ -48,6 +49,10 @@ class PlacementClient:
                    conf.nova.endpoint_override)
 
     def _get(self, service: str, path: str, version: str) -> Any:
+        return self._get_dated(service, path, version)[0]
+
+    def _get_dated(self, service: str, path: str, version: str) -> tuple[Any, str | None]:
+        """The JSON answer and the service's own clock (its ``Date`` header)."""
         kwargs: dict[str, Any] = {"raise_exc": False, "headers": {
             "OpenStack-API-Version": f"{service} {version}", "Accept": "application/json"}}
         url = path
@@ -65,7 +70,7 @@ class PlacementClient:
             raise NovaUnavailable(f"{service} {path}: {resp.status_code}")
         if resp.status_code >= 300:
             raise NovaError(resp.status_code, f"{service} {path}: {resp.text[:200]}")
-        return resp.json()
+        return resp.json(), resp.headers.get("Date")
 
     def placement_get(self, path: str, version: str = MICROVERSION) -> Any:
         return self._get("placement", path, version)
@@ -101,16 +106,26 @@ class PlacementClient:
     def servers(self, host: str | None = None, page: int = 1000) -> list[dict[str, Any]]:
         """Servers (all projects, of ``host`` when given) at 2.96: flavor embedded,
         ``pinned_availability_zone`` shown; [] pages end the listing."""
+        return self.servers_dated(host=host, page=page)[0]
+
+    def servers_dated(self, host: str | None = None, changes_since: str | None = None,
+                      page: int = 1000) -> tuple[list[dict[str, Any]], str | None]:
+        """``servers`` (only those changed since ``changes_since``, deleted ones included,
+        when given: Nova's filter on updated_at) and Nova's clock when the first page was
+        answered (its ``Date`` header), the point the next incremental read starts from."""
         found: list[dict[str, Any]] = []
-        marker = None
-        query = f"&host={host}" if host else ""
+        marker, date = None, None
+        query = (f"&host={host}" if host else "") + \
+            (f"&changes-since={urllib.parse.quote(changes_since)}" if changes_since else "")
         while True:
             more = f"&marker={marker}" if marker else ""
-            batch = self.compute_get(f"/servers/detail?all_tenants=1&limit={page}{query}{more}",
-                                     "2.96")["servers"]
+            answer, answered = self._get_dated(
+                "compute", f"/servers/detail?all_tenants=1&limit={page}{query}{more}", "2.96")
+            date = date or answered
+            batch = answer["servers"]
             found.extend(batch)
             if len(batch) < page:
-                return found
+                return found, date
             marker = batch[-1]["id"]
 
     def server_groups(self) -> list[dict[str, Any]]:
