@@ -11,7 +11,13 @@ from oslo_log import log as logging
 from agents import conf as agents_conf
 from notifications import conf as hd_conf
 from notifications import host_down, messaging, signing
-from notifications.publisher import Publisher, QueueSpec, oslo_queue_arguments, parse_transport_url
+from notifications.publisher import (
+    Publisher,
+    QueueSpec,
+    kombu_ssl,
+    oslo_queue_arguments,
+    parse_transport_url,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -41,7 +47,7 @@ def transport_url(conf: cfg.ConfigOpts) -> str:
 
 
 def make_publisher(conf: cfg.ConfigOpts) -> Publisher:
-    """The confirmed publisher to the listeners' queue, declared as oslo would."""
+    """The confirmed publisher to the listeners' queue, declared and over TLS as oslo would."""
     rabbit = conf.oslo_messaging_rabbit
     spec = QueueSpec(durable=bool(rabbit.amqp_durable_queues or rabbit.rabbit_quorum_queue),
                      auto_delete=bool(rabbit.amqp_auto_delete),
@@ -53,7 +59,7 @@ def make_publisher(conf: cfg.ConfigOpts) -> Publisher:
                      routing_key=f"{conf.host_down.topic}.info", queue=spec,
                      connect_timeout=pub.connect_timeout, confirm_timeout=pub.confirm_timeout,
                      total_timeout=pub.total_timeout, backoff_initial=pub.backoff_initial,
-                     backoff_max=pub.backoff_max)
+                     backoff_max=pub.backoff_max, ssl=kombu_ssl(rabbit))
 
 
 def nova_host(conf: cfg.ConfigOpts, node: str) -> str:

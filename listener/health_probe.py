@@ -24,11 +24,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from listener import incident_health
 from listener.metrics import Metrics
-from notifications.publisher import parse_transport_url
+from notifications.confirmed import connect
+from notifications.publisher import kombu_ssl, parse_transport_url
 
 __all__ = [
     "Samples",
     "State",
+    "broker_connection",
     "dead_letter_depths",
     "dead_letter_queues",
     "metrics_probe",
@@ -45,12 +47,16 @@ def dead_letter_queues(conf: cfg.ConfigOpts) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 
+def broker_connection(conf: cfg.ConfigOpts, timeout: float) -> Connection:
+    """A connection to the first broker of ``transport_url`` that answers, TLS as oslo's."""
+    return connect(parse_transport_url(conf.transport_url),
+                   ssl=kombu_ssl(conf.oslo_messaging_rabbit), connect_timeout=timeout)
+
+
 def dead_letter_depths(conf: cfg.ConfigOpts, timeout: float) -> dict[str, int]:
     """Messages in each dead-letter queue; a queue not declared yet counts 0."""
-    urls = parse_transport_url(conf.transport_url)
     depths: dict[str, int] = {}
-    with Connection(urls, connect_timeout=timeout, failover_strategy="round-robin") as conn:
-        conn.ensure_connection(max_retries=len(urls))
+    with broker_connection(conf, timeout) as conn:
         for name in dead_letter_queues(conf):
             channel = conn.channel()
             try:

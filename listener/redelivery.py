@@ -5,7 +5,8 @@ RabbitMQ 3.10 classic queues keep no delivery count and oslo's endpoints see nei
 envelope to its own queue, through the default exchange (no other pool gets a copy), with
 ``_context_host_recovery_attempt`` in the envelope: oslo hands it back as ``ctxt``::
 
-    retry = Redelivery(urls, queue="host_recovery.info", delay=2.0, stopping=stopping)
+    retry = Redelivery(urls, queue="host_recovery.info", delay=2.0, stopping=stopping,
+                       ssl=kombu_ssl(conf.oslo_messaging_rabbit))
     message = Message(publisher_id, event_type, "INFO", payload, metadata, attempt_of(ctxt))
     if message.attempt < limit and retry.republish(message):
         ack()                       # the copy (attempt + 1) is confirmed in the queue
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 from kombu.entity import Exchange, Queue
 from oslo_log import log as logging
 
-from notifications.confirmed import NotConfirmed, publish_confirmed
+from notifications.confirmed import NotConfirmed, SslOptions, publish_confirmed
 
 LOG = logging.getLogger(__name__)
 
@@ -93,7 +94,8 @@ class Redelivery:
 
     def __init__(self, urls: Sequence[str], *, queue: str, delay: float,
                  stopping: threading.Event | None = None, durable: bool = True,
-                 connect_timeout: float = 5.0, confirm_timeout: float = 10.0) -> None:
+                 connect_timeout: float = 5.0, confirm_timeout: float = 10.0,
+                 ssl: SslOptions = False) -> None:
         self.urls = list(urls)
         self.queue = queue
         self.delay = delay
@@ -101,6 +103,7 @@ class Redelivery:
         self.durable = durable
         self.connect_timeout = connect_timeout
         self.confirm_timeout = confirm_timeout
+        self.ssl = ssl
 
     @staticmethod
     def envelope(message: Message, attempt: int) -> dict[str, str]:
@@ -121,7 +124,7 @@ class Redelivery:
         try:
             body = self.envelope(message, message.attempt + 1)
             # passive: oslo owns the queue and its arguments
-            publish_confirmed(self.urls, default, queue, body, declare_queue=False,
+            publish_confirmed(self.urls, default, queue, body, declare_queue=False, ssl=self.ssl,
                               connect_timeout=self.connect_timeout,
                               confirm_timeout=self.confirm_timeout)
         except (NotConfirmed, TypeError, ValueError) as exc:

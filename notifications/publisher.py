@@ -5,7 +5,8 @@ the broker acked the message and did not return it as unroutable::
 
     publisher = Publisher(parse_transport_url("rabbit://u:p@h1:5672,u:p@h2:5672/"),
                           exchange="openstack", routing_key="host_recovery.info",
-                          queue=QueueSpec(durable=True))
+                          queue=QueueSpec(durable=True),
+                          ssl=kombu_ssl(conf.oslo_messaging_rabbit))
     message_id = publisher.publish(lambda: build_payload(...),   # rebuilt (sent_at) per try
                                    event_type="host_recovery.host.down",
                                    publisher_id="host-recovery.agent.ctl-1")
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import ssl as ssl_module
 import urllib.parse
 import uuid
 from collections.abc import Callable, Sequence
@@ -27,12 +29,17 @@ import tenacity
 from kombu.entity import Exchange, Queue
 from oslo_log import log as logging
 
-from notifications.confirmed import NotConfirmed, publish_confirmed
+from notifications.confirmed import NotConfirmed, SslOptions, publish_confirmed
 
 LOG = logging.getLogger(__name__)
 
-__all__ = ["PublishError", "Publisher", "QueueSpec", "envelope", "oslo_queue_arguments",
-           "parse_transport_url"]
+__all__ = ["PublishError", "Publisher", "QueueSpec", "envelope", "kombu_ssl",
+           "oslo_queue_arguments", "parse_transport_url"]
+
+#: ``[oslo_messaging_rabbit] ssl_version`` values oslo accepts (lower case), by ssl constant.
+_SSL_VERSIONS = {"tlsv1": "PROTOCOL_TLSv1", "sslv23": "PROTOCOL_SSLv23",
+                 "sslv2": "PROTOCOL_SSLv2", "sslv3": "PROTOCOL_SSLv3",
+                 "tlsv1_1": "PROTOCOL_TLSv1_1", "tlsv1_2": "PROTOCOL_TLSv1_2"}
 
 
 class PublishError(NotConfirmed):
@@ -66,6 +73,34 @@ def oslo_queue_arguments(rabbit: Any) -> dict[str, Any]:
             if getattr(rabbit, opt):
                 args[arg] = getattr(rabbit, opt)
     return args
+
+
+def kombu_ssl(rabbit: Any) -> SslOptions:
+    """kombu's ``ssl`` from ``[oslo_messaging_rabbit]``: what oslo gives its own connections.
+
+    Mirrors impl_rabbit's ``_fetch_ssl_params`` (a unit test compares both): False when
+    ``ssl`` is off, True (system CAs) when on without files, else the options, with
+    hostname verification when a CA file is set. oslo names the broker only for a
+    one-host URL; our ``server_hostname`` None is each broker's own name (``ssl_for``).
+    """
+    if not rabbit.ssl:
+        return False
+    params: dict[str, Any] = {}
+    if rabbit.ssl_version:
+        protocol = getattr(ssl_module, _SSL_VERSIONS.get(rabbit.ssl_version.lower(), ""), None)
+        if protocol is None:  # oslo refuses it too (RuntimeError when it connects)
+            raise ValueError(f"[oslo_messaging_rabbit] ssl_version {rabbit.ssl_version!r}: "
+                             f"not one of {', '.join(sorted(_SSL_VERSIONS))}")
+        params["ssl_version"] = protocol
+    if rabbit.ssl_key_file:
+        params["keyfile"] = rabbit.ssl_key_file
+    if rabbit.ssl_cert_file:
+        params["certfile"] = rabbit.ssl_cert_file
+    if rabbit.ssl_ca_file:
+        params["ca_certs"] = rabbit.ssl_ca_file
+        params["cert_reqs"] = ssl_module.CERT_REQUIRED
+        params["server_hostname"] = None
+    return params or True
 
 
 def parse_transport_url(url: str) -> list[str]:
@@ -113,10 +148,11 @@ class Publisher:
                  queue: QueueSpec, connect_timeout: float = 5.0,
                  confirm_timeout: float = 10.0, total_timeout: float = 30.0,
                  backoff_initial: float = 0.5, backoff_max: float = 5.0,
-                 max_attempts: int = 0) -> None:
+                 max_attempts: int = 0, ssl: SslOptions = False) -> None:
         if not urls:
             raise ValueError("no broker URL")
         self.urls = list(urls)
+        self.ssl = ssl
         self.exchange = Exchange(exchange, type="topic", durable=queue.durable,
                                  auto_delete=queue.auto_delete)
         self.routing_key = routing_key
@@ -163,7 +199,7 @@ class Publisher:
         try:
             # Passive by default: the listeners (oslo) own the queue and its arguments.
             publish_confirmed(url, self.exchange, queue, body,
-                              declare_queue=self.queue.declare,
+                              declare_queue=self.queue.declare, ssl=self.ssl,
                               connect_timeout=self.connect_timeout,
                               confirm_timeout=self.confirm_timeout)
         except NotConfirmed as exc:

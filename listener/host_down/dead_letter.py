@@ -20,8 +20,8 @@ from typing import Any
 from kombu.entity import Exchange, Queue
 from oslo_config import cfg
 
-from notifications.confirmed import NotConfirmed, publish_confirmed
-from notifications.publisher import oslo_queue_arguments, parse_transport_url
+from notifications.confirmed import NotConfirmed, SslOptions, publish_confirmed
+from notifications.publisher import kombu_ssl, oslo_queue_arguments, parse_transport_url
 
 __all__ = ["DeadLetterError", "DeadLetters"]
 
@@ -45,7 +45,8 @@ class DeadLetters:
 
     def __init__(self, urls: Sequence[str], *, exchange: str, queue: str, listener: str,
                  durable: bool = True, queue_arguments: dict[str, Any] | None = None,
-                 connect_timeout: float = 5.0, confirm_timeout: float = 10.0) -> None:
+                 connect_timeout: float = 5.0, confirm_timeout: float = 10.0,
+                 ssl: SslOptions = False) -> None:
         if not urls:
             raise ValueError("no broker URL")
         self.urls = list(urls)
@@ -56,6 +57,7 @@ class DeadLetters:
         self.queue_arguments = queue_arguments or {}
         self.connect_timeout = connect_timeout
         self.confirm_timeout = confirm_timeout
+        self.ssl = ssl
 
     @classmethod
     def from_conf(cls, conf: cfg.ConfigOpts) -> DeadLetters:
@@ -63,7 +65,7 @@ class DeadLetters:
         return cls(parse_transport_url(conf.transport_url), exchange=conf.host_down.exchange,
                    queue=conf.listener.dead_letter_queue, listener=conf.listener.name,
                    durable=rabbit.amqp_durable_queues,
-                   queue_arguments=oslo_queue_arguments(rabbit))
+                   queue_arguments=oslo_queue_arguments(rabbit), ssl=kombu_ssl(rabbit))
 
     def record(self, reason: str, detail: str, original: dict[str, Any],
                received_at: dt.datetime | None = None) -> dict[str, Any]:
@@ -79,7 +81,7 @@ class DeadLetters:
         try:
             publish_confirmed(self.urls, self.exchange, queue,
                               self.record(reason, detail, original),
-                              headers={"x-host-recovery-reason": reason},
+                              headers={"x-host-recovery-reason": reason}, ssl=self.ssl,
                               connect_timeout=self.connect_timeout,
                               confirm_timeout=self.confirm_timeout)
         except NotConfirmed as exc:

@@ -23,7 +23,7 @@ from listener.host_down.starter import Executions, RecoveryStarter
 from listener.metrics import Metrics
 from listener.redelivery import Redelivery
 from notifications import contract, host_down, messaging
-from notifications.publisher import parse_transport_url
+from notifications.publisher import kombu_ssl, parse_transport_url
 
 __all__ = ["HostDownListener"]
 
@@ -41,7 +41,8 @@ class HostDownListener:
         redelivery = Redelivery(
             parse_transport_url(conf.transport_url), queue=f"{conf.host_down.topic}.info",
             delay=conf.listener.redelivery_delay, stopping=stopping,
-            durable=conf.oslo_messaging_rabbit.amqp_durable_queues)
+            durable=conf.oslo_messaging_rabbit.amqp_durable_queues,
+            ssl=kombu_ssl(conf.oslo_messaging_rabbit))
         self.starter = RecoveryStarter(
             mistral, dead_letters, lambda payload: host_down.parse_with_conf(payload, conf),
             workflow=contract.RECOVER_HOST, event_type=conf.host_down.event_type,

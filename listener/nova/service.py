@@ -23,7 +23,7 @@ from listener.nova.endpoint import NovaEndpoint
 from listener.nova.waits import MistralWaits, Reads
 from listener.redelivery import Redelivery, Settle
 from notifications import messaging
-from notifications.publisher import parse_transport_url
+from notifications.publisher import kombu_ssl, parse_transport_url
 
 __all__ = ["NovaEventListener"]
 
@@ -86,7 +86,8 @@ def settle_internal(conf: cfg.ConfigOpts) -> Settle:
     opts = conf.nova_notifications
     redelivery = Redelivery(parse_transport_url(opts.transport_url or conf.transport_url),
                             queue=opts.pool, delay=conf.listener.redelivery_delay,
-                            durable=opts.amqp_durable_queues)
+                            durable=opts.amqp_durable_queues,
+                            ssl=kombu_ssl(conf.oslo_messaging_rabbit))
     return Settle(redelivery, DeadLetters.from_conf(conf), conf.listener.internal_attempts)
 
 

@@ -14,7 +14,6 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from kombu.connection import Connection
 from oslo_config import cfg
 
 from listener import health_probe, incident_health, workflow_check
@@ -38,8 +37,8 @@ def register(subparsers: Any) -> None:
 
 def check_broker(conf: cfg.ConfigOpts, timeout: float) -> Result:
     urls = parse_transport_url(conf.transport_url)
-    with Connection(urls, connect_timeout=timeout, failover_strategy="round-robin") as conn:
-        conn.ensure_connection(max_retries=len(urls))
+    with health_probe.broker_connection(conf, timeout):
+        pass  # connected (TLS as the listeners' when [oslo_messaging_rabbit] ssl is on)
     return OK, f"{len(urls)} URL(s), connected"
 
 

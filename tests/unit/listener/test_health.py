@@ -2,12 +2,15 @@
 
 import argparse
 import datetime as dt
+import ssl
 
 import pytest
 
 from listener import health_probe, incident_health
 from listener import service as listener_service
 from listener.operator import health
+from notifications import confirmed
+from tests.unit.notifications.test_confirmed import FakeBroker
 
 NOW = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
@@ -86,6 +89,22 @@ def test_dead_letters_growing_is_critical_present_is_warning(monkeypatch, tmp_pa
                                              1)
     assert status == health.CRITICAL and "+2" in line
     assert health.check_dead_letters(conf, health_probe.State(None), 1)[0] == health.WARNING
+
+
+def test_broker_checks_connect_over_tls_to_the_first_broker_that_answers(monkeypatch):
+    broker = FakeBroker(down=("h1",), depths={"host_recovery.dead_letter": 3})
+    monkeypatch.setattr(confirmed, "Connection", broker)
+    conf = _conf(dead_letter_queues=["other.dlq"])
+    conf.set_override("transport_url", "rabbit://u:p@h1:5671,u:p@h2:5671/")
+    conf.set_override("ssl", True, group="oslo_messaging_rabbit")
+    conf.set_override("ssl_ca_file", "/etc/ca.pem", group="oslo_messaging_rabbit")
+    assert health.check_broker(conf, 1) == (health.OK, "2 URL(s), connected")
+    assert health_probe.dead_letter_depths(conf, 1) == {"host_recovery.dead_letter": 3,
+                                                        "other.dlq": 0}  # not declared
+    tls = {"ca_certs": "/etc/ca.pem", "cert_reqs": ssl.CERT_REQUIRED}
+    assert broker.hosts() == [("h1", {**tls, "server_hostname": "h1"}),
+                              ("h2", {**tls, "server_hostname": "h2"})] * 2
+    assert broker.released == 4  # the refused ones and the used ones
 
 
 def test_redelivery_rate_warns_above_the_bound():

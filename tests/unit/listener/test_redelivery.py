@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import ssl
 import threading
 from typing import Any
 
 import pytest
 
+from listener import service as listener_service
+from listener.host_down.dead_letter import DeadLetterError
 from listener.host_down.endpoint import HostDownEndpoint
+from listener.host_down.service import HostDownListener
 from listener.host_down.starter import Outcome, RecoveryStarter
 from listener.nova.endpoint import NovaEndpoint
+from listener.nova.service import settle_internal
 from listener.redelivery import (
     ATTEMPT_KEY,
     PRIORITIES,
@@ -22,7 +27,7 @@ from listener.redelivery import (
     attempt_of,
     describe,
 )
-from notifications import messaging
+from notifications import confirmed, messaging
 from notifications.confirmed import NotConfirmed
 from notifications.host_down import (
     InvalidHostDown,
@@ -31,6 +36,7 @@ from notifications.host_down import (
     parse_host_down,
 )
 from tests.unit.listener.test_recovery_starter import FakeDeadLetters, FakeMistral
+from tests.unit.notifications.test_confirmed import FakeBroker
 from tests.unit.nova_confirm.samples import sample
 
 KEY = "unit-key"
@@ -198,3 +204,24 @@ def test_nova_dead_letter_not_confirmed_requeues() -> None:
     msg = sample("instance-rebuild-end")
     assert endpoint.error({}, msg["publisher_id"], msg["event_type"], msg["payload"],
                           {}) == messaging.requeue()
+
+
+def test_retries_and_dead_letters_use_the_listeners_tls_options(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """[oslo_messaging_rabbit] ssl reaches our own connections, not only oslo's."""
+    broker = FakeBroker(down=("h1",))
+    monkeypatch.setattr(confirmed, "Connection", broker)
+    conf = listener_service.prepare_service([], setup_logging=False)
+    conf.set_override("transport_url", "rabbit://u:p@h1:5671/")
+    conf.set_override("redelivery_delay", 0, group="listener")
+    conf.set_override("ssl", True, group="oslo_messaging_rabbit")
+    conf.set_override("ssl_ca_file", "/etc/ca.pem", group="oslo_messaging_rabbit")
+    message = Message("p", EVENT, "INFO", {})
+    nova = settle_internal(conf)
+    assert not nova.redelivery.republish(message)
+    with pytest.raises(DeadLetterError):
+        nova.dead_letters.publish("forged", "d", {})
+    host_down = HostDownListener(conf, FakeMistral(), FakeDeadLetters(), transport=object())
+    assert not host_down.starter._redelivery.republish(message)
+    tls = {"ca_certs": "/etc/ca.pem", "cert_reqs": ssl.CERT_REQUIRED, "server_hostname": "h1"}
+    assert broker.hosts() == [("h1", tls)] * 3
