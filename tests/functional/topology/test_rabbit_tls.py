@@ -1,11 +1,15 @@
-"""TLS to RabbitMQ (amqps): a test CA made with openssl, a broker with a TLS listener, and an
-oslo.messaging notifier and listener (what our listener, Mistral and Nova use) through it.
+"""TLS to RabbitMQ (amqps): a test CA made with openssl, a broker with a TLS listener, and
+through it an oslo.messaging notifier and listener (what our listener, Mistral and Nova use)
+and our own kombu connections (agents' host-downs; the listener's retries, dead letters and
+health checks share ``notifications.confirmed.connect``).
 
-The settings are the ones docs/operations.md gives for production. About 15 s.
+The settings are the ones docs/operations.md gives for production. About 25 s.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import socket
 import ssl
 import subprocess
@@ -18,8 +22,11 @@ import pytest
 import requests
 from oslo_config import cfg
 
+from agents import service as agent_service
 from harness.process import free_port
 from harness.rabbit import PASSWORD, USER, RabbitBroker
+from notifications.confirmed import connect
+from notifications.publisher import PublishError, kombu_ssl, parse_transport_url
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.rabbit]
@@ -136,3 +143,48 @@ def test_a_client_without_the_ca_is_refused(tls_broker: TlsBroker) -> None:
     with socket.create_connection(("127.0.0.1", tls_broker.tls_port), timeout=10) as sock, \
             context.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def _agent_conf(tmp_path: Path, broker: TlsBroker, ca: Path | None) -> cfg.ConfigOpts:
+    """An agent's configuration as docs/operations.md gives it: TLS port, ssl, the CA."""
+    ini = tmp_path / "agent.conf"
+    ini.write_text(
+        "[publisher]\n"
+        f"transport_url = rabbit://{USER}:{PASSWORD}@127.0.0.1:{broker.tls_port}/\n"
+        "declare_queue = true\ntotal_timeout = 0\n"
+        "[host_down]\nexchange = tls_host_recovery\ntopic = tls_host_recovery\n"
+        "signing_key = functional-key\n"
+        "[oslo_messaging_rabbit]\nssl = true\n" + (f"ssl_ca_file = {ca}\n" if ca else ""))
+    return agent_service.prepare(["--config-file", str(ini)])
+
+
+def _send(conf: cfg.ConfigOpts) -> str:
+    return agent_service.send_host_down(conf, "compute-1", incident_id="tls-1",
+                                        failure_time=dt.datetime.now(dt.UTC),
+                                        fencing_confirmed=False, source="manual")
+
+
+def test_agents_publish_host_downs_over_amqps(tls_broker: TlsBroker, tmp_path: Path) -> None:
+    conf = _agent_conf(tmp_path, tls_broker, tls_broker.certs["ca.pem"])
+    message_id = _send(conf)  # confirmed, or PublishError
+    # read it back through the connection every one of our kombu paths opens, and look at
+    # that connection from the broker's side while it is open
+    urls = parse_transport_url(agent_service.transport_url(conf))
+    with connect(urls, ssl=kombu_ssl(conf.oslo_messaging_rabbit), transport_options={
+            "client_properties": {"connection_name": "tls-reader"}}) as conn:
+        message = conn.default_channel.basic_get("tls_host_recovery.info", no_ack=True)
+        assert message is not None
+        sent = json.loads(json.loads(message.body)["oslo.message"])
+        assert (sent["message_id"], sent["event_type"]) == (message_id,
+                                                            conf.host_down.event_type)
+        ours = wait_for(lambda: [c for c in _connections(tls_broker)
+                                 if c.get("user_provided_name") == "tls-reader"],
+                        timeout=30, what="the broker to list our connection", interval=0.5)
+        assert [(c["ssl"], c["port"]) for c in ours] == [(True, tls_broker.tls_port)]
+
+
+def test_an_agent_without_the_ca_is_refused(tls_broker: TlsBroker, tmp_path: Path) -> None:
+    """ssl = true without ssl_ca_file verifies against the system CAs: not the test CA."""
+    conf = _agent_conf(tmp_path, tls_broker, ca=None)
+    with pytest.raises(PublishError, match="certificate verify failed"):
+        _send(conf)
