@@ -4,7 +4,8 @@ Runs the action pack's ``host_recovery.plan`` ad hoc in Mistral with ``preview``
 Placement credentials live only on Mistral's side): which VMs, in which order and tier,
 each VM's planned target (first-fit-decreasing against Placement's free capacity, zones,
 server groups, host policy targets), what would wait for capacity and what is skipped, with
-the reason. The recovery evacuates each VM to the same planned host.
+the reason, and which reserved hosts (host policy ``reserved_hosts``) the recovery would
+enable for VMs that fit nowhere else. The recovery evacuates each VM to the same planned host.
 """
 
 from __future__ import annotations
@@ -61,6 +62,13 @@ def render(host: str, plan: dict[str, Any]) -> str:
                      + "  " + row[5])
     for text in plan.get("violations") or []:
         lines.append(f"  soft policy not kept: {text}")
+    # a preview enables nothing: these are the reserved hosts the recovery would enable
+    for entry in plan.get("reserved_would_enable") or []:
+        lines.append(f"  reserved host {entry.get('host')} would be enabled: "
+                     f"{entry.get('reason')}")
+    for entry in plan.get("reserved_skipped") or []:
+        lines.append(f"  reserved host {entry.get('host')} would not be enabled: "
+                     f"{entry.get('reason')}")
     return "\n".join(lines)
 
 
@@ -74,7 +82,7 @@ def run(conf: cfg.ConfigOpts, args: argparse.Namespace) -> int:
     plan = plan if isinstance(plan, dict) else {}
     if args.json:
         keep = ("instances", "pending", "waiting", "skipped", "violations", "capacity_plan",
-                "host_policy", "concurrency")
+                "host_policy", "concurrency", "reserved_would_enable", "reserved_skipped")
         print(json.dumps({k: plan.get(k) for k in keep}, indent=2, sort_keys=True))
     else:
         print(render(args.host, plan))

@@ -11,6 +11,8 @@ Format (etc/host-recovery/host-policy.yaml)::
         unfenced_recovery: deny        # allow: recover without fencing evidence ...
         require_down_for: 120          # ... once Nova shows the service down this long
         mode: recover                  # plan: shadow mode, plan and record, evacuate nothing
+        reserved_hosts: [compute-db-spare-1]  # kept disabled; enabled when VMs fit nowhere
+        # reserved_aggregate: db-reserve      # ... or the hosts of this aggregate
 
 Reading never raises: recovery must not stop on a policy typo. A file of the wrong shape is
 refused as a whole (``Rules.problems`` says why; the hosts then use the defaults), a bad rule

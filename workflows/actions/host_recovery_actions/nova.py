@@ -132,6 +132,13 @@ class NovaFacade:
             _call(lambda: self._nova.services.force_down(service["host"], "nova-compute",
                                                          False))
 
+    def enable_service(self, service: dict[str, Any]) -> None:
+        """Enable a compute service (a reserved host): by uuid from 2.53, by host before."""
+        if self.at_least("2.53"):
+            _call(lambda: self._nova.services.enable(service["id"]))
+        else:
+            _call(lambda: self._nova.services.enable(service["host"], "nova-compute"))
+
     def aggregates(self) -> list[dict[str, Any]]:
         """All host aggregates with hosts and metadata."""
         return _call(lambda: [_dict(a) for a in self._nova.aggregates.list()])

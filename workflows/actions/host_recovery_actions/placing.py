@@ -12,6 +12,7 @@ Nova.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from oslo_log import log as logging
@@ -22,6 +23,8 @@ from .placement import PlacementClient
 
 LOG = logging.getLogger(__name__)
 HOST = "OS-EXT-SRV-ATTR:host"
+# (targets, unplaced reasons, soft-policy violations), each keyed by VM id
+Placed = tuple[dict[str, str], dict[str, str], list[str]]
 
 
 def pinned_zones(nova: Any, conf: Any, host: str) -> dict[str, str]:
@@ -34,24 +37,46 @@ def pinned_zones(nova: Any, conf: Any, host: str) -> dict[str, str]:
             if s.get("pinned_availability_zone")}
 
 
-def allowed_targets(hp: policy.HostPolicy, aggregates: list[dict[str, Any]]
-                    ) -> list[str] | None:
-    """The host policy's target hosts (or its target aggregate's hosts); None: any host."""
-    if hp.target_hosts:
-        return list(hp.target_hosts)
-    if hp.target_aggregate:
+def hosts_of(names: list[str], aggregate: str | None, aggregates: list[dict[str, Any]]
+             ) -> list[str] | None:
+    """``names``, else the hosts of the aggregate named ``aggregate`` ([] when it does not
+    exist); None when neither is set."""
+    if names:
+        return list(dict.fromkeys(names))
+    if aggregate:
         for agg in aggregates:
-            if agg.get("name") == hp.target_aggregate:
+            if agg.get("name") == aggregate:
                 return list(agg.get("hosts") or [])
         return []
     return None
 
 
-def place(nova: Any, conf: Any, source: str, items: list[dict[str, Any]],
-          allowed: list[str] | None, aggregates: list[dict[str, Any]],
-          ) -> tuple[dict[str, str], dict[str, str], list[str]] | None:
-    """(targets, unplaced reasons, soft-policy violations) for ``items``; None when
-    Placement cannot be read (the caller falls back to Nova's scheduler)."""
+def allowed_targets(hp: policy.HostPolicy, aggregates: list[dict[str, Any]]
+                    ) -> list[str] | None:
+    """The host policy's target hosts (or its target aggregate's hosts); None: any host."""
+    return hosts_of(hp.target_hosts, hp.target_aggregate, aggregates)
+
+
+@dataclass
+class Model:
+    """What the planner needs, read once: every compute host (usable or why not), the VMs
+    to place, their server groups, and the services and free capacity it came from."""
+
+    hosts: list[capacity.Host]
+    vms: list[capacity.Vm]
+    groups: dict[str, capacity.Group]
+    services: list[dict[str, Any]]
+    free: dict[str, tuple[float, float, float]]
+
+    def assign(self) -> Placed:
+        result = capacity.assign(self.vms, self.hosts, self.groups)
+        return result.targets, result.unplaced, result.violations
+
+
+def read(nova: Any, conf: Any, source: str, items: list[dict[str, Any]],
+         allowed: list[str] | None, aggregates: list[dict[str, Any]]) -> Model | None:
+    """The planner's model for ``items``; None when Placement cannot be read (the caller
+    falls back to Nova's scheduler)."""
     try:
         client = PlacementClient.from_nova(nova, conf)
         free = client.free()
@@ -60,8 +85,8 @@ def place(nova: Any, conf: Any, source: str, items: list[dict[str, Any]],
         LOG.warning("host %s: Placement or server groups unreadable, no capacity plan: %s",
                     source, exc)
         return None
-    hosts = snapshot.host_model(nova.compute_services(), free,
-                                snapshot.zones(aggregates), source, allowed)
+    services = nova.compute_services()
+    hosts = snapshot.host_model(services, free, snapshot.zones(aggregates), source, allowed)
     ids = {str(item["id"]) for item in items}
 
     def host_of(server_id: str) -> str | None:
@@ -76,12 +101,18 @@ def place(nova: Any, conf: Any, source: str, items: list[dict[str, Any]],
                        priority=int(item.get("priority") or 0),
                        zone=item.get("pinned_zone"), group=member_of.get(str(item["id"])))
            for item in items]
-    result = capacity.assign(vms, hosts, groups)
-    return result.targets, result.unplaced, result.violations
+    return Model(hosts, vms, groups, services, free)
 
 
-def split(items: list[dict[str, Any]], placed: tuple[dict[str, str], dict[str, str],
-          list[str]] | None, ordered_tiers: bool,
+def place(nova: Any, conf: Any, source: str, items: list[dict[str, Any]],
+          allowed: list[str] | None, aggregates: list[dict[str, Any]]) -> Placed | None:
+    """(targets, unplaced reasons, soft-policy violations) for ``items``; None when
+    Placement cannot be read."""
+    model = read(nova, conf, source, items, allowed, aggregates)
+    return None if model is None else model.assign()
+
+
+def split(items: list[dict[str, Any]], placed: Placed | None, ordered_tiers: bool,
           fallback: list[str] | None = None) -> dict[str, Any]:
     """``{"instances", "pending", "waiting", "violations"}`` from a placement."""
     if placed is None:  # no capacity plan: the policy's targets in turn, or Nova's choice

@@ -8,7 +8,17 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import capacity, events, host_policy, placing, policy, runtime, snapshot, source_check
+from . import (
+    capacity,
+    events,
+    host_policy,
+    placing,
+    policy,
+    reserved,
+    runtime,
+    snapshot,
+    source_check,
+)
 from .base import Action, execution_ids
 
 LOG = logging.getLogger(__name__)
@@ -64,8 +74,10 @@ class PlanAction(Action):
     """Output: instances (this round's, highest priority first, each with its planned
     ``target_host``), pending (later tiers), waiting (fit nowhere: never sent to Nova, with
     ``waiting_reason``), skipped (with reasons), concurrency, on_shared_storage (value,
-    source, sent), microversion, settings. ``preview``: ``host-recovery plan`` (no
-    notifications; nothing is changed either way)."""
+    source, sent), microversion, settings, reserved_enabled / reserved_would_enable /
+    reserved_skipped (``reserved``). ``preview``: ``host-recovery plan`` (no
+    notifications). Reserved hosts are enabled only by a recovery whose fence step passed:
+    never by a preview or in shadow mode (mode: plan, where no fence step runs)."""
 
     def __init__(self, incident_id: str, host: str, on_shared_storage: bool | None = None,
                  attempt: int = 1, fence: dict[str, Any] | None = None,
@@ -108,9 +120,12 @@ class PlanAction(Action):
                               tier=capacity.tier_of(decision.priority, bands),
                               demand=list(snapshot.demand(server)),
                               pinned_zone=pins.get(str(server["id"]))))
-        placed = placing.place(nova, conf, self.host, plans,
-                               placing.allowed_targets(hp, aggregates), aggregates)
-        layout = placing.split(plans, placed, conf.recovery.ordered_tiers, chosen)
+        # only a recovery changes Nova: shadow mode has no fence step (fence is {}), and the
+        # policy is read again here, so a host switched to mode: plan meanwhile acts as one
+        act = bool(self.fence.get("fenced")) and not self.preview and hp.mode != "plan"
+        found = reserved.place(nova, conf, self.host, plans, hp, aggregates, act,
+                               ("plan", self.incident_id, execution_id))
+        layout = placing.split(plans, found.placed, conf.recovery.ordered_tiers, chosen)
         plans = layout["instances"]
         concurrency = hp.max_concurrency or conf.recovery.concurrency
         shared = policy.resolve_shared_storage(hp, self.on_shared_storage,
@@ -127,6 +142,9 @@ class PlanAction(Action):
             "recover_timeout": recover_timeout(conf, len(plans), concurrency),
             "on_shared_storage": shared, "microversion": str(nova.version.get_string()),
             "host_policy": hp.as_dict(), "targets": chosen,
+            "reserved_enabled": found.enabled if act else [],
+            "reserved_would_enable": [] if act else found.enabled,
+            "reserved_skipped": found.skipped,
             "settings": settings(conf, nova, source),
         }
         LOG.info("plan: incident %s host %s execution %s: %d to recover now, %d in later "

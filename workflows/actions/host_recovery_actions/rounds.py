@@ -22,7 +22,7 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import events, host_policy, placing, policy, report, runtime, source_check
+from . import events, host_policy, placing, policy, report, reserved, runtime, source_check
 from . import plan as plan_module
 from .base import Action, execution_ids
 
@@ -90,13 +90,16 @@ class NextRoundAction(Action):
         hp = policy.resolve_host_policy(
             self.host, host_policy.load_rules(conf.policy.host_policy_file), aggregates)
         items = pending + waiting
-        placed = placing.place(nova, conf, self.host, items,
-                               placing.allowed_targets(hp, aggregates), aggregates)
-        layout = placing.split(items, placed, bool(settings.get("ordered_tiers")))
+        # VMs that still fit nowhere may get a reserved host enabled (reserved.py)
+        found = reserved.place(nova, conf, self.host, items, hp, aggregates, True,
+                               ("next_round", self.incident_id, self._execution))
+        layout = placing.split(items, found.placed, bool(settings.get("ordered_tiers")))
         since = plan.get("waiting_since") or now
         plan.update(pending=layout["pending"], waiting=layout["waiting"],
                     violations=list(plan.get("violations") or []) + layout["violations"],
-                    waiting_since=since if layout["waiting"] else None)
+                    waiting_since=since if layout["waiting"] else None,
+                    reserved_enabled=list(plan.get("reserved_enabled") or []) + found.enabled,
+                    reserved_skipped=found.skipped)
         if layout["instances"]:
             concurrency = int(plan.get("concurrency") or conf.recovery.concurrency)
             LOG.info("next_round: incident %s host %s execution %s: round %s, %d VMs now, "
