@@ -16,7 +16,7 @@ __all__ = ["INSTANCE_WORKFLOW_NAME", "REQUIRED_PACK_VERSION", "WORKFLOW_NAME", "
 WORKFLOW_NAME = RECOVER_HOST
 INSTANCE_WORKFLOW_NAME = RECOVER_INSTANCE
 # Must equal host_recovery_actions.PACK_VERSION (the action interfaces this YAML calls).
-REQUIRED_PACK_VERSION = "6"
+REQUIRED_PACK_VERSION = "7"
 
 
 def definition() -> str:

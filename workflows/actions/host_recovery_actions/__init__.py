@@ -2,4 +2,4 @@
 
 # Bumped whenever an action's input or output changes: `host-recovery workflow sync` refuses
 # a workflow whose required pack version differs from the one Mistral has installed.
-PACK_VERSION = "6"
+PACK_VERSION = "7"
