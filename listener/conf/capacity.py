@@ -24,7 +24,8 @@ capacity_opts = [
         min=30.0,
         help="Seconds between two refreshes. Each one is a stored ad-hoc action in Mistral "
         "that reads Nova and Placement once and plans every host's loss (1,000 hosts and "
-        "50,000 VMs: 9-24 s to read, 1-2 s to plan); scrapes never trigger it.",
+        "47,000 VMs: 6 s for an executor's first analysis, which reads every server, then "
+        "1-1.5 s, reading only the servers changed since); scrapes never trigger it.",
     ),
     cfg.FloatOpt(
         "timeout",
