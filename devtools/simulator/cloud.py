@@ -38,6 +38,16 @@ class Cloud:
         self.placement = Placement()
         self._by_host: dict[str, Service] = {}
         self._indexed = 0
+        self._listing: tuple[list[Server], dict[str, int]] = ([], {})
+
+    def servers_newest_first(self) -> tuple[list[Server], dict[str, int]]:
+        """Servers in Nova's default listing order (newest first) and each id's position:
+        what a marker resumes from. Rebuilt when servers are added (none is ever deleted),
+        as Nova's database answers a page from an index, not by sorting every server."""
+        if len(self._listing[0]) != len(self.servers):
+            ordered = sorted(self.servers.values(), key=lambda s: s.seq, reverse=True)
+            self._listing = (ordered, {s.id: i for i, s in enumerate(ordered)})
+        return self._listing
 
     # -- services ---------------------------------------------------------------------------
     def compute_service(self, host: str) -> Service | None:

@@ -71,21 +71,6 @@ class ServersAPI:
         name = call.param("name")
         name_re = re.compile(name) if name else None
         since = _changes_since(call.param("changes-since"))
-        with self.cloud.lock:
-            found = [s for s in self.cloud.servers.values()
-                     if (since is None or s.updated >= since)
-                     and (project is None or s.project_id == project)
-                     and (host is None or s.host == host)
-                     and (node is None or s.host == node)
-                     and (wanted_status is None or views.status(s) == wanted_status.upper())
-                     and (name_re is None or name_re.search(s.name))]
-        found.sort(key=lambda s: s.seq, reverse=True)
-        marker = call.param("marker")
-        if marker is not None:
-            ids = [s.id for s in found]
-            if marker not in ids:
-                raise NovaError(400, f"marker [{marker}] not found")
-            found = found[ids.index(marker) + 1:]
         limit = MAX_LIMIT
         if call.param("limit") is not None:
             try:
@@ -94,7 +79,28 @@ class ServersAPI:
                 raise NovaError(400, "limit param must be an integer") from exc
             if limit < 0:
                 raise NovaError(400, "limit param must be positive")
-        page = found[:limit]
+
+        def wanted(s: Server) -> bool:
+            return ((since is None or s.updated >= since)
+                    and (project is None or s.project_id == project)
+                    and (host is None or s.host == host)
+                    and (node is None or s.host == node)
+                    and (wanted_status is None or views.status(s) == wanted_status.upper())
+                    and (name_re is None or name_re.search(s.name) is not None))
+
+        marker = call.param("marker")
+        with self.cloud.lock:
+            ordered, position = self.cloud.servers_newest_first()
+            # as Nova: the marker is any server (400 if unknown); the page resumes after it
+            if marker is not None and marker not in position:
+                raise NovaError(400, f"marker [{marker}] not found")
+            start = position[marker] + 1 if marker is not None else 0
+            page: list[Server] = []
+            for server in ordered[start:] if start else ordered:
+                if len(page) >= limit:
+                    break
+                if wanted(server):
+                    page.append(server)
         links = []
         if page and len(page) == limit:
             # Nova adds "next" whenever a page is full, even if it is the last one.
