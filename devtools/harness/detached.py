@@ -122,14 +122,14 @@ def _detach(args: argparse.Namespace, workdir: Path, timeout: float = 600.0) -> 
 
 def _state(stack: Stack) -> dict[str, Any]:
     assert stack.mistral is not None and stack.simulator is not None
+    metrics = [url for listener in stack.listeners if listener.proc is not None
+               for url in _metrics_urls(listener.proc.pid)]
     return {"pid": os.getpid(), "workdir": str(stack.workdir),
-            "operator_conf": str(stack.workdir / "operator.conf"),
+            "operator_conf": str(stack.write_operator_config(metrics)),
             "mistral": stack.mistral.api_url, "nova": stack.simulator.compute_url,
             "keystone": stack.simulator.auth_url, "control": stack.simulator.control_url,
             "broker": stack.cloud_url, "pacemaker": stack.trigger is not None,
-            "trigger_note": stack.trigger_note,
-            "metrics": [url for listener in stack.listeners if listener.proc is not None
-                        for url in _metrics_urls(listener.proc.pid)]}
+            "trigger_note": stack.trigger_note, "metrics": metrics}
 
 
 def _metrics_urls(pid: int) -> list[str]:

@@ -71,6 +71,7 @@ class Stack:
         self.trigger: cluster_trigger.PacemakerTrigger | None = None
         #: Why host-downs go through host-recovery-notify although Pacemaker was asked for.
         self.trigger_note = ""
+        self._metrics_urls: list[str] = []  # the listeners' exporters, once known
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> Stack:
@@ -176,11 +177,7 @@ class Stack:
     def operator(self, *args: str, check: bool = True,
                  capture: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``host-recovery <args>`` with the first listener's configuration."""
-        config = self.workdir / "operator.conf"
-        assert self.mistral is not None
-        write_ini(config, {"DEFAULT": {"transport_url": self.cloud_url},
-                           "mistral": {"auth_type": "none",
-                                       "endpoint_override": self.mistral.api_url}})
+        config = self.write_operator_config()
         done = subprocess.run([str(BIN / "host-recovery"), "--config-file", str(config),
                                *args], capture_output=capture, text=True, timeout=3600,
                               check=False, env=QUIET_ENV)
@@ -190,6 +187,22 @@ class Stack:
         return done
 
     # -- configuration ----------------------------------------------------------------------
+    def write_operator_config(self, metrics_urls: list[str] | None = None) -> Path:
+        """``operator.conf`` for ``host-recovery``: the broker, Mistral and, when known, the
+        listeners' exporters (``health`` then checks every listener can verify signatures;
+        kept for later calls)."""
+        config = self.workdir / "operator.conf"
+        assert self.mistral is not None
+        metrics_urls = self._metrics_urls = metrics_urls or self._metrics_urls
+        sections = {"DEFAULT": {"transport_url": self.cloud_url},
+                    "mistral": {"auth_type": "none", "endpoint_override": self.mistral.api_url},
+                    # the key the listeners verify with: health compares their key ids
+                    "host_down": {"signing_key": self.options.signing_key}}
+        if metrics_urls:
+            sections["health"] = {"listener_metrics_urls": ",".join(metrics_urls)}
+        write_ini(config, sections)
+        return config
+
     def _write_actions_config(self) -> None:
         assert self.simulator is not None and self.mistral is not None
         write_actions_config(self.actions_config, self.mistral, self.simulator,
