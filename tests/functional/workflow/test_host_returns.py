@@ -16,6 +16,7 @@ import pytest
 from harness.mistral import MistralServer
 from harness.simulator import SimulatorProcess
 from tests.functional.workflow import support
+from tests.waiting import wait_for
 
 TTL = 1.0  # source_check's read interval: one re-check after the revival
 
@@ -48,6 +49,12 @@ def _evidence(host: str) -> dict[str, Any]:
     return {"kind": "pacemaker_fencing", "target": host, "action": "reboot",
             "completed_at": now, "executioner": "ctl2", "origin": "ctl1", "by": None,
             "incident_id": None}
+
+
+def _service_updated_at(nova: support.Nova, host: str) -> datetime:
+    service = nova._req("GET", f"/os-services?binary=nova-compute&host={host}")["services"][0]
+    assert service["forced_down"], service  # the fence step's write: the re-check's baseline
+    return datetime.fromisoformat(service["updated_at"]).replace(tzinfo=UTC)
 
 
 def _evacuate_times(cloud: SimulatorProcess) -> list[float]:
@@ -96,6 +103,11 @@ def test_a_host_fenced_by_reboot_that_returns_is_still_recovered(
         incident = support.start_recovery(mistral.api_url, host,
                                           fencing_evidence=_evidence(host))
         cloud.control.wait(lambda: len(nova.evacuations()) >= 3, 60, "3 evacuations")
+        # Nova's updated_at has whole seconds: a reboot saved in the second of our force-down
+        # shows only at its next heartbeat (report_interval later), after this incident's end
+        forced_at = _service_updated_at(nova, host)
+        wait_for(lambda: datetime.now(UTC).replace(microsecond=0) > forced_at, 5,
+                 "Nova's clock past the force-down's second")
         cloud.control.revive_host(host)  # rebooted: nova-compute reports again
         execution = support.wait_execution(mistral.api_url, incident, timeout=90)
     output = execution["output"]
