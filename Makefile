@@ -63,6 +63,7 @@ sample-config: venv
 	for conf in etc/oslo-config-generator/*.conf; do \
 		XDG_CACHE_HOME=$$(mktemp -d) $(VENV)/bin/oslo-config-generator --config-file $$conf \
 			|| exit 1; done
+	$(VENV)/bin/python tools/config_reference.py  # docs/ha-guide/config-reference.md
 
 demo: deps
 	$(VENV)/bin/host-recovery-harness demo

@@ -31,6 +31,12 @@ def test_the_sample_config_is_what_the_generator_produces(tmp_path: Path, name: 
     assert out.read_text() == committed, "run `make sample-config` and commit the result"
 
 
+def test_the_configuration_reference_is_what_the_options_produce() -> None:
+    done = subprocess.run([sys.executable, str(REPO / "tools/config_reference.py"), "--check"],
+                          cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_no_eventlet_in_our_code() -> None:
     offenders = []
     for package in [*PACKAGES, "workflows/actions/host_recovery_actions"]:
