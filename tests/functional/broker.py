@@ -22,6 +22,16 @@ def setup_broker(rabbit: RabbitBroker, rabbit_url: str, workdir: Path,
         capture_output=True, text=True, timeout=120, check=False)
 
 
+def consumers(amqp_url: str, queue: str) -> int | None:
+    """Consumers of ``queue`` now (passive declare); None while it does not exist."""
+    with Connection(amqp_url) as conn:
+        try:
+            _name, _count, count = conn.default_channel.queue_declare(queue=queue, passive=True)
+        except conn.channel_errors:
+            return None
+        return int(count)
+
+
 def drain_raw(amqp_url: str, queue: str) -> list[tuple[bytes, dict[str, object]]]:
     """(raw body, first x-death record) of every message in ``queue``, acked."""
     out: list[tuple[bytes, dict[str, object]]] = []

@@ -35,7 +35,7 @@ from kombu.connection import Connection
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.rabbit import RabbitBroker
-from tests.functional.broker import drain_raw, setup_broker
+from tests.functional.broker import consumers, drain_raw, setup_broker
 from tests.functional.fuzz.bodies import Body, generate
 from tests.functional.listener import support
 
@@ -164,6 +164,9 @@ class Campaign:
         consumed_before = self.metric("host_recovery_notifications_consumed_total",
                                       source="nova")
         retries_before = self._retries(POOL_QUEUE, 0)
+        # a body sent to "nova" before the pool queue is bound would be dropped unroutable
+        support.wait_for(lambda: (consumers(self.amqp, POOL_QUEUE) or 0) >= 1, 30,
+                         "the listener consuming the Nova pool")
         with Connection(self.amqp) as conn:
             producer = conn.Producer()
             for body in bodies:

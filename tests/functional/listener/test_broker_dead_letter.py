@@ -16,7 +16,7 @@ from kombu.connection import Connection
 from harness.mistral import MistralServer
 from harness.rabbit import RabbitBroker
 from listener.broker_admin import BrokerAdmin
-from tests.functional.broker import drain_raw, setup_broker
+from tests.functional.broker import consumers, drain_raw, setup_broker
 from tests.functional.listener import support
 
 pytestmark = [pytest.mark.rabbit, pytest.mark.mistral]
@@ -45,6 +45,10 @@ def test_undecodable_bodies_are_kept_by_the_broker(
     amqp = rabbit.amqp_url(vhost)
     host, incident_id = support.incident(0, "dlx")
     try:
+        # ready means consuming host-downs; the Nova pool's consumer may come a moment later,
+        # and a body sent to "nova" before its queue is bound is dropped as unroutable
+        support.wait_for(lambda: (consumers(amqp, "host-recovery-nova") or 0) >= 1, 30,
+                         "the listener consuming the Nova pool")
         publish_raw(amqp, "openstack", "host_recovery.info", UNDECODABLE)
         publish_raw(amqp, "nova", "versioned_notifications.info", UNDECODABLE[:2])
         support.send(support.publisher(rabbit_url), [support.payload(host, incident_id)])
