@@ -1,11 +1,11 @@
 """Failover-capacity analysis at scale: ``python -m bench capacity [--hosts N --vms-per-host M]``.
 
 Starts a simulator of N hosts x M VMs and runs the action pack's own capacity code
-in-process (``failover.cloud_model`` + ``headroom.analyse``: what ``host-recovery capacity``
-and the listener's refresher run in Mistral) several times: the first read lists every server,
-later ones only what changed (Nova's ``changes-since``); between two reads a few VMs are
-stopped so the incremental read has something to find. The rounds start once the read's
-margin (60 s) has passed since the simulator built its servers, as in a cloud at rest.
+in-process (``failover.analyse``: what ``host-recovery capacity`` and the listener's refresher
+run in Mistral) several times: the first read lists every server, later ones only what changed
+(Nova's ``changes-since``); between two reads a few VMs are stopped so the incremental read
+has something to find. The rounds start once the read's margin (60 s) has passed since the
+simulator built its servers, as in a cloud at rest.
 Prints read and plan seconds per round and writes ``bench-results/capacity-<time>.json``.
 Measurements, not pass/fail.
 """
@@ -39,18 +39,13 @@ def _actions_config(path: Path, sim: SimulatorProcess, full_every: float) -> Pat
 
 
 def _round(conf: Any, label: str) -> dict[str, Any]:
-    from host_recovery_actions import failover, headroom, runtime
+    from host_recovery_actions import failover, runtime
 
-    nova = runtime.cached_nova(conf)
-    began = time.monotonic()
-    model = failover.cloud_model(nova, conf)
-    read = time.monotonic() - began
-    report = headroom.analyse(model["hosts"], model["vms_by_host"], model["groups"],
-                              model["member_of"], model["aggregates"])
-    plan = time.monotonic() - began - read
-    return {"round": label, "read_s": round(read, 2), "plan_s": round(plan, 2),
-            "total_s": round(read + plan, 2), "hosts": len(report["hosts"]),
-            "vms": sum(len(v) for v in model["vms_by_host"].values()),
+    report = failover.analyse(runtime.cached_nova(conf), conf)
+    return {"round": label, "read_s": report["read_seconds"],
+            "plan_s": report["plan_seconds"],
+            "total_s": round(report["read_seconds"] + report["plan_seconds"], 2),
+            "hosts": len(report["hosts"]), "vms": report["vms"],
             "n_plus_1": bool(report["cloud"]["n_plus_1"])}
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import webob
 
 from simulator.errors import NovaError
@@ -83,7 +84,8 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None
     response = webob.Response(status=status)
     if body is not None:
         response.content_type = "application/json"
-        response.body = json.dumps(body).encode()
+        # orjson: listing 1,000 servers a page must not make the stand-in the bottleneck
+        response.body = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
     else:
         response.content_type = None
         response.body = b""

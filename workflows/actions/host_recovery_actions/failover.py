@@ -19,7 +19,7 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import headroom, policy, runtime, server_index, snapshot
+from . import gc_pause, headroom, policy, runtime, server_index, snapshot
 from . import plan as plan_module
 from .base import Action
 from .capacity import Group, Vm
@@ -57,19 +57,27 @@ def cloud_model(nova: Any, conf: Any) -> dict[str, Any]:
             "aggregates": {str(a.get("name")): list(a.get("hosts") or []) for a in aggregates}}
 
 
-class CapacityAction(Action):
-    """Output: ``headroom.analyse``'s report, plus ``read_seconds``/``plan_seconds``."""
-
-    def run(self, context: Any) -> dict[str, Any]:
-        rt = runtime.build()
+def analyse(nova: Any, conf: Any) -> dict[str, Any]:
+    """``headroom.analyse``'s report for the cloud now, plus ``read_seconds``,
+    ``plan_seconds``, ``servers_read`` and ``vms`` (the collector paused: gc_pause)."""
+    with gc_pause.paused():
         started = time.monotonic()
-        model = cloud_model(rt.nova, rt.conf)
+        model = cloud_model(nova, conf)
         read = time.monotonic() - started
         report = headroom.analyse(model["hosts"], model["vms_by_host"], model["groups"],
                                   model["member_of"], model["aggregates"])
-        report.update(read_seconds=round(read, 2), servers_read=model["servers_read"],
-                      plan_seconds=round(time.monotonic() - started - read, 2),
-                      vms=sum(len(v) for v in model["vms_by_host"].values()))
+    report.update(read_seconds=round(read, 2), servers_read=model["servers_read"],
+                  plan_seconds=round(time.monotonic() - started - read, 2),
+                  vms=sum(len(v) for v in model["vms_by_host"].values()))
+    return report
+
+
+class CapacityAction(Action):
+    """Output: ``analyse``'s report."""
+
+    def run(self, context: Any) -> dict[str, Any]:
+        rt = runtime.build()
+        report = analyse(rt.nova, rt.conf)
         LOG.info("capacity: %d hosts, %d VMs, n+1 %s (read %.2f s, servers %s, plan %.2f s)",
                  len(report["hosts"]), report["vms"], report["cloud"]["n_plus_1"],
                  report["read_seconds"], report["servers_read"], report["plan_seconds"])

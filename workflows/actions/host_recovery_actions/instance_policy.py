@@ -78,10 +78,13 @@ def _priority(server: dict[str, Any], extra_specs: dict[str, Any],
               image_props: dict[str, Any], rules: InstanceRules) -> int:
     for values in (server.get("metadata") or {}, extra_specs, image_props):
         for key in rules.priority_keys:
-            try:
-                return int(values[key])
-            except (KeyError, TypeError, ValueError):
-                continue
+            # a membership test first: the capacity analysis runs this for every server of
+            # the cloud, and a raised KeyError per absent key was most of its planning time
+            if key in values:
+                try:
+                    return int(values[key])
+                except (TypeError, ValueError):
+                    continue
     return rules.default_priority
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+import orjson
+
 from .nova import NovaError, NovaUnavailable
 
 __all__ = ["MICROVERSION", "PlacementClient"]
@@ -70,7 +72,9 @@ class PlacementClient:
             raise NovaUnavailable(f"{service} {path}: {resp.status_code}")
         if resp.status_code >= 300:
             raise NovaError(resp.status_code, f"{service} {path}: {resp.text[:200]}")
-        return resp.json(), resp.headers.get("Date")
+        # orjson: a full server read is 50 pages of 2 MB on a cloud of 50,000 VMs, and the
+        # stdlib decoder was half of its time (measured in bench capacity)
+        return orjson.loads(resp.content), resp.headers.get("Date")
 
     def placement_get(self, path: str, version: str = MICROVERSION) -> Any:
         return self._get("placement", path, version)
