@@ -174,6 +174,9 @@ CAPACITY_METRICS = {
         "its worst host loss, by Placement resource class."),
     "host_recovery_failover_capacity_waiting_vms": (
         ("host",), "VMs of this host that would wait for capacity if it failed now."),
+    "host_recovery_failover_capacity_reserved_needed": (
+        ("host",), "Reserved hosts the recovery would enable to absorb this host's loss "
+        "now (0: the enabled hosts suffice)."),
 }
 
 

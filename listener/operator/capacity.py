@@ -39,6 +39,8 @@ def samples(report: dict[str, Any]) -> list[tuple[str, dict[str, str], float]]:
         found.append((prefix + "absorbable", labels, float(bool(entry.get("absorbable")))))
         found.append((prefix + "waiting_vms", {"host": host},
                       float(entry.get("not_placed") or 0)))
+        found.append((prefix + "reserved_needed", {"host": host},
+                      float(len(entry.get("reserved_needed") or []))))
     scopes = [("cloud", "cloud", report.get("cloud") or {})]
     scopes += [("zone", n, s) for n, s in sorted((report.get("zones") or {}).items())]
     scopes += [("aggregate", n, s) for n, s in sorted((report.get("aggregates") or {}).items())]
@@ -60,7 +62,8 @@ def _set(name: str, summary: dict[str, Any]) -> str:
 
 
 def render(report: dict[str, Any], every: bool = False) -> str:
-    """Cloud, zones and aggregates, then the hosts whose loss cannot be absorbed."""
+    """Cloud, zones and aggregates, then the hosts whose loss cannot be absorbed or needs
+    reserved hosts enabled."""
     lines = [f"{len(report.get('hosts') or {})} usable hosts, {report.get('vms', 0)} VMs "
              f"(read {report.get('read_seconds')} s, servers {report.get('servers_read')}, "
              f"planned {report.get('plan_seconds')} s)",
@@ -69,10 +72,13 @@ def render(report: dict[str, Any], every: bool = False) -> str:
     lines += [_set(f"aggregate {n}", s)
               for n, s in sorted((report.get("aggregates") or {}).items())]
     for name, host in sorted((report.get("hosts") or {}).items()):
-        if every or not host.get("absorbable"):
+        spares = ", ".join(host.get("reserved_needed") or [])
+        if every or not host.get("absorbable") or spares:
             verdict = "absorbable" if host.get("absorbable") else \
                 f"NOT absorbable: {host.get('not_placed')} of {host.get('vms')} VMs would " \
                 f"wait ({host.get('reason')})"
+            if spares:
+                verdict += f", with reserved hosts enabled: {spares}"
             lines.append(f"  host {name} ({host.get('zone')}): {verdict}")
     return "\n".join(lines)
 

@@ -1,11 +1,13 @@
 """Reserved hosts (Masakari's ``reserved_host``) on the real parts: Mistral 23 over RabbitMQ,
 our action pack, the simulator's Nova (os-services) and Placement. A tight cloud whose
 enabled hosts cannot take the failed host's VMs, one reserved host kept disabled with room:
-``host-recovery plan`` says it would enable it and changes nothing; the recovery enables it
-and every VM is recovered, none in ERROR, the incident's output naming the host."""
+``host-recovery plan`` says it would enable it and ``capacity`` that the loss needs it, both
+changing nothing; the recovery enables it and every VM is recovered, none in ERROR, the
+incident's output naming the host."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,11 @@ def test_a_reserved_host_is_enabled_when_the_vms_fit_nowhere_else(
     assert operator.main(["--config-file", str(config), "plan", host]) == 0
     shown = capsys.readouterr().out
     assert f"reserved host {spare} would be enabled: 6 VMs waiting for capacity" in shown
+    assert _service(nova, spare)["status"] == "disabled"
+    # `host-recovery capacity`: that loss is absorbed only with the reserved host enabled
+    assert operator.main(["--config-file", str(config), "capacity", "--json"]) == 0
+    loss = json.loads(capsys.readouterr().out)["hosts"][host]
+    assert loss["absorbable"] and loss["reserved_needed"] == [spare], loss
     assert _service(nova, spare)["status"] == "disabled"
 
     cloud.control.fail_host(host, immediate=True)

@@ -236,6 +236,21 @@ def test_a_later_round_enables_a_reserved_host_that_came_up(
     assert [e["host"] for e in out["reserved_enabled"]] == ["r1"]
 
 
+def test_a_later_round_of_a_host_switched_to_shadow_mode_enables_nothing(
+        use: Any, tmp_path: Path, placement: dict[str, Any]) -> None:
+    nova = _with_r1(use, tmp_path, placement, conf="[recovery]\ncapacity_wait = 600\n",
+                    state="down")
+    planned = PlanAction("inc", "c1", fence=FENCED).run(CTX)
+    # r1 up now, and c1's policy switched to shadow mode
+    nova = _with_r1(use, tmp_path, placement, "    mode: plan\n",
+                    conf="[recovery]\ncapacity_wait = 600\n")
+    done = [{"record": {"id": i["id"], "result": "evacuated"}} for i in planned["instances"]]
+    out = NextRoundAction("inc", "c1", planned, results=done).run(CTX)
+    assert nova.count("enable_service") == 0
+    assert out["reserved_enabled"] == []
+    assert [e["host"] for e in out["reserved_would_enable"]] == ["r1"]
+
+
 # -- the facade and the CLI ------------------------------------------------------------------
 def test_the_facade_enables_by_uuid_from_2_53_and_by_host_before() -> None:
     calls: list[tuple[Any, ...]] = []

@@ -19,7 +19,17 @@ from typing import Any
 
 from oslo_log import log as logging
 
-from . import gc_pause, headroom, policy, runtime, server_index, snapshot
+from . import (
+    gc_pause,
+    headroom,
+    host_policy,
+    placing,
+    policy,
+    reserved,
+    runtime,
+    server_index,
+    snapshot,
+)
 from . import plan as plan_module
 from .base import Action
 from .capacity import Group, Vm
@@ -54,6 +64,7 @@ def cloud_model(nova: Any, conf: Any) -> dict[str, Any]:
             vm.group = member_of.get(vm.id)
     return {"hosts": hosts, "vms_by_host": vms_by_host, "groups": groups,
             "member_of": member_of, "servers_read": index.last_read,
+            "targets": targets_by_host([h.name for h in hosts], conf, aggregates),
             "aggregates": {str(a.get("name")): list(a.get("hosts") or []) for a in aggregates}}
 
 
@@ -65,11 +76,26 @@ def analyse(nova: Any, conf: Any) -> dict[str, Any]:
         model = cloud_model(nova, conf)
         read = time.monotonic() - started
         report = headroom.analyse(model["hosts"], model["vms_by_host"], model["groups"],
-                                  model["member_of"], model["aggregates"])
+                                  model["member_of"], model["aggregates"], model["targets"])
     report.update(read_seconds=round(read, 2), servers_read=model["servers_read"],
                   plan_seconds=round(time.monotonic() - started - read, 2),
                   vms=sum(len(v) for v in model["vms_by_host"].values()))
     return report
+
+
+def targets_by_host(names: list[str], conf: Any, aggregates: list[dict[str, Any]]
+                    ) -> dict[str, headroom.Targets]:
+    """Each host's policy target hosts and reserved hosts, for the hosts whose policy names
+    any (the file, then aggregate metadata: as the recovery resolves it)."""
+    rules = host_policy.load_rules(conf.policy.host_policy_file)
+    found: dict[str, headroom.Targets] = {}
+    for name in names:
+        hp = policy.resolve_host_policy(name, rules, aggregates)
+        allowed = placing.allowed_targets(hp, aggregates)
+        spares = [h for h in reserved.names(hp, aggregates) if h != name]
+        if allowed is not None or spares:
+            found[name] = headroom.Targets(allowed, spares)
+    return found
 
 
 class CapacityAction(Action):

@@ -7,18 +7,32 @@ Pure. Usage::
     report["hosts"]["compute3"]["absorbable"]
 
 Per host: its VMs (those the policy would recover) placed on the other usable hosts' free
-capacity; AZ-pinned VMs stay in their zone. ``largest_absorbable``: the host whose loss
-needs the most RAM among those the cloud can absorb. ``headroom`` per zone: what stays
-free after absorbing the zone's worst absorbable host loss.
+capacity (only its host policy's target hosts when it names some); AZ-pinned VMs stay in
+their zone. When they do not all fit and its host policy names reserved hosts, they are
+placed again with those reserved hosts that the recovery could enable (disabled, up, not
+forced down: ``Targets``): ``reserved_needed`` lists the ones that would take VMs.
+``largest_absorbable``: the host whose loss needs the most RAM among those the cloud can
+absorb. ``headroom`` per zone: what stays free after absorbing the zone's worst absorbable
+host loss (reserved hosts are disabled: not counted free).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from .capacity import RESOURCES, Group, Host, Vm, assign
 
-__all__ = ["analyse"]
+__all__ = ["Targets", "analyse"]
+
+
+@dataclass
+class Targets:
+    """A host's policy as the analysis needs it: ``allowed`` target hosts (None: any) and
+    its ``reserved`` hosts in the policy's order."""
+
+    allowed: list[str] | None = None
+    reserved: list[str] = field(default_factory=list)
 
 
 def _need(vms: list[Vm]) -> list[float]:
@@ -26,9 +40,12 @@ def _need(vms: list[Vm]) -> list[float]:
 
 
 def _one_host(name: str, vms: list[Vm], hosts: list[Host], groups: dict[str, Group],
-              member_of: dict[str, str], where: dict[str, str]) -> dict[str, Any]:
-    """The loss of ``name``: placed, not placed (with the first reason)."""
-    others = [h for h in hosts if h.name != name]
+              member_of: dict[str, str], where: dict[str, str],
+              targets: Targets) -> dict[str, Any]:
+    """The loss of ``name``: placed, not placed (with the first reason), reserved hosts
+    it would need."""
+    allowed = None if targets.allowed is None else set(targets.allowed) | set(targets.reserved)
+    others = [h for h in hosts if h.name != name and (allowed is None or h.name in allowed)]
     mine = {v.id for v in vms}
     scoped: dict[str, Group] = {}
     for vm in vms:
@@ -39,23 +56,37 @@ def _one_host(name: str, vms: list[Vm], hosts: list[Host], groups: dict[str, Gro
                 where[m] for m, g in member_of.items() if g == gid and m not in mine
                 and m in where})
     result = assign(vms, others, scoped)
+    needed: list[str] = []
+    if result.unplaced and targets.reserved:
+        # as the recovery would: its reserved hosts enabled (only those it may enable)
+        spare = {h.name: Host(h.name, h.free, h.zone) for h in others
+                 if h.name in targets.reserved and h.why_not == "disabled"}
+        if spare:
+            with_spare = assign(vms, [spare.get(h.name, h) for h in others], scoped)
+            if len(with_spare.unplaced) < len(result.unplaced):
+                used = set(with_spare.targets.values())
+                needed = [h for h in targets.reserved if h in spare and h in used]
+                result = with_spare
     first = next(iter(result.unplaced.values()), None)
     return {"vms": len(vms), "need": _need(vms), "absorbable": not result.unplaced,
-            "not_placed": len(result.unplaced), "reason": first}
+            "not_placed": len(result.unplaced), "reason": first, "reserved_needed": needed}
 
 
 def analyse(hosts: list[Host], vms_by_host: dict[str, list[Vm]],
             groups: dict[str, Group] | None = None, member_of: dict[str, str] | None = None,
-            aggregates: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """``{"hosts": {name: {...}}, "aggregates": {...}, "zones": {...}, "cloud": {...}}``."""
-    groups, member_of = groups or {}, member_of or {}
+            aggregates: dict[str, list[str]] | None = None,
+            targets: dict[str, Targets] | None = None) -> dict[str, Any]:
+    """``{"hosts": {name: {...}}, "aggregates": {...}, "zones": {...}, "cloud": {...}}``;
+    ``targets``: per host, its policy's target and reserved hosts (absent: any host, none)."""
+    groups, member_of, targets = groups or {}, member_of or {}, targets or {}
     where = {vm.id: host for host, vms in vms_by_host.items() for vm in vms}
     per_host: dict[str, dict[str, Any]] = {}
     for host in hosts:
         if not host.usable:  # down or disabled: nothing left to lose, not a target
             continue
         vms = [v for v in vms_by_host.get(host.name, [])]
-        per_host[host.name] = dict(_one_host(host.name, vms, hosts, groups, member_of, where),
+        per_host[host.name] = dict(_one_host(host.name, vms, hosts, groups, member_of, where,
+                                             targets.get(host.name, Targets())),
                                    zone=host.zone)
     zones: dict[str, list[str]] = {}
     for host in hosts:

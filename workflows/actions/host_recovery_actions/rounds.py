@@ -90,15 +90,19 @@ class NextRoundAction(Action):
         hp = policy.resolve_host_policy(
             self.host, host_policy.load_rules(conf.policy.host_policy_file), aggregates)
         items = pending + waiting
-        # VMs that still fit nowhere may get a reserved host enabled (reserved.py)
-        found = reserved.place(nova, conf, self.host, items, hp, aggregates, True,
+        # VMs that still fit nowhere may get a reserved host enabled (reserved.py); as in
+        # the plan, a host switched to mode: plan meanwhile enables none (says which)
+        act = hp.mode != "plan"
+        found = reserved.place(nova, conf, self.host, items, hp, aggregates, act,
                                ("next_round", self.incident_id, self._execution))
         layout = placing.split(items, found.placed, bool(settings.get("ordered_tiers")))
         since = plan.get("waiting_since") or now
         plan.update(pending=layout["pending"], waiting=layout["waiting"],
                     violations=list(plan.get("violations") or []) + layout["violations"],
                     waiting_since=since if layout["waiting"] else None,
-                    reserved_enabled=list(plan.get("reserved_enabled") or []) + found.enabled,
+                    reserved_enabled=list(plan.get("reserved_enabled") or []) +
+                    (found.enabled if act else []),
+                    reserved_would_enable=[] if act else found.enabled,
                     reserved_skipped=found.skipped)
         if layout["instances"]:
             concurrency = int(plan.get("concurrency") or conf.recovery.concurrency)
