@@ -108,4 +108,4 @@ def test_the_capacity_alert_rules_use_only_exported_metrics_and_labels() -> None
         labels |= set(re.findall(r"([a-z_]+)=\"", rule["expr"]))
         known = {label for name in used for label in CAPACITY_METRICS[name][0]}
         assert labels <= known, (rule["alert"], labels - known)
-        assert rule["labels"]["severity"] in ("warning", "critical")
+        assert rule["labels"]["severity"] in ("info", "warning", "critical")
