@@ -236,6 +236,32 @@ def test_a_later_round_enables_a_reserved_host_that_came_up(
     assert [e["host"] for e in out["reserved_enabled"]] == ["r1"]
 
 
+def test_a_later_round_logs_a_reserved_host_left_alone_only_when_its_reason_changes(
+        use: Any, tmp_path: Path, placement: dict[str, Any],
+        caplog: pytest.LogCaptureFixture) -> None:
+    nova = _with_r1(use, tmp_path, placement, conf="[recovery]\ncapacity_wait = 600\n",
+                    state="down")
+    placement["free"]["c2"] = (0.0, 0.0, 0.0)  # nothing fits: every VM waits
+    caplog.set_level("INFO")
+    planned = PlanAction("inc", "c1", fence=FENCED).run(CTX)
+    assert planned["instances"] == [] and len(planned["waiting"]) == 3
+    done: list[dict[str, Any]] = []
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "reserved host r1 not enabled"
+                in r.getMessage()]
+
+    assert len(lines()) == 1  # the plan step says it once
+    again = NextRoundAction("inc", "c1", planned, results=done).run(CTX)
+    again = NextRoundAction("inc", "c1", again, results=[]).run(CTX)
+    assert again["round_state"] == "wait" and len(again["waiting"]) == 3
+    assert len(lines()) == 1 and again["reserved_skipped"] == planned["reserved_skipped"]
+    (r1,) = nova.compute_services("r1")
+    r1["forced_down"] = True  # a new reason: said again
+    NextRoundAction("inc", "c1", again, results=[]).run(CTX)
+    assert len(lines()) == 2 and "forced down" in lines()[-1]
+
+
 def test_a_later_round_of_a_host_switched_to_shadow_mode_enables_nothing(
         use: Any, tmp_path: Path, placement: dict[str, Any]) -> None:
     nova = _with_r1(use, tmp_path, placement, conf="[recovery]\ncapacity_wait = 600\n",

@@ -113,9 +113,11 @@ def choose(model: placing.Model, reserved: list[str]
 
 def place(nova: Any, conf: Any, source: str, items: list[dict[str, Any]],
           hp: policy.HostPolicy, aggregates: list[dict[str, Any]], act: bool,
-          where: tuple[str, str, str | None]) -> Outcome:
+          where: tuple[str, str, str | None],
+          known: list[dict[str, str]] | None = None) -> Outcome:
     """``placing.place`` for ``items``, enabling reserved hosts for what does not fit
-    (``act`` false: only say which). ``where``: (step, incident id, execution id)."""
+    (``act`` false: only say which). ``where``: (step, incident id, execution id);
+    ``known``: the skipped hosts an earlier round logged (not logged again)."""
     reserved = [h for h in names(hp, aggregates) if h != source]
     allowed = placing.allowed_targets(hp, aggregates)
     if allowed is not None:  # target_hosts limit the plan; reserved hosts are targets too
@@ -132,7 +134,9 @@ def place(nova: Any, conf: Any, source: str, items: list[dict[str, Any]],
                 step, incident, source, execution, host, what, reason)
 
     for entry in skipped:
-        log(logging.INFO, entry["host"], "not enabled", entry["reason"])
+        # a later round re-plans every capacity poll while VMs wait: one line per change
+        if entry not in (known or []):
+            log(logging.INFO, entry["host"], "not enabled", entry["reason"])
     if not act:
         outcome.enabled = chosen
         for entry in chosen:

@@ -94,7 +94,8 @@ class NextRoundAction(Action):
         # the plan, a host switched to mode: plan meanwhile enables none (says which)
         act = hp.mode != "plan"
         found = reserved.place(nova, conf, self.host, items, hp, aggregates, act,
-                               ("next_round", self.incident_id, self._execution))
+                               ("next_round", self.incident_id, self._execution),
+                               known=list(plan.get("reserved_skipped") or []))
         layout = placing.split(items, found.placed, bool(settings.get("ordered_tiers")))
         since = plan.get("waiting_since") or now
         plan.update(pending=layout["pending"], waiting=layout["waiting"],
