@@ -91,7 +91,8 @@ class NovaFacade:
         sess = ks_loading.load_session_from_conf_options(conf, "nova", auth=auth)
         client = nova_client.Client(group.api_version, session=sess,
                                     endpoint_override=group.endpoint_override,
-                                    region_name=group.region_name, interface=group.interface)
+                                    region_name=group.region_name,
+                                    endpoint_type=group.interface)
         return cls(client, sess, group.api_version, group.page_size,
                    group.image_endpoint_override, group.interface, group.region_name)
 
