@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import random
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,12 +19,51 @@ class ComponentError(RuntimeError):
     """A component could not be started, or died while we waited for it."""
 
 
+_HANDED_OUT: dict[int, int] = {}
+_LOCK_DIR = Path(tempfile.gettempdir()) / "host-recovery-ports"
+_SPAN = 12000  # ports below the ephemeral range that free_port draws from
+
+
+def _ephemeral_low() -> int:
+    """The first port the kernel may give an outgoing connection (32768 by default)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+    """Return a TCP port on 127.0.0.1 that nothing listens on and no other run holds.
+
+    The port comes from below the kernel's ephemeral range: a port that ``bind(0)`` hands
+    out is free only until any process's next outgoing connection takes it, and RabbitMQ
+    then fails to start with ``dist_port_already_used ... not_erlang`` (a red CI run). A
+    lock file held for this process's life keeps concurrent runs (a soak beside a test
+    run) from picking the same port.
+    """
+    high = _ephemeral_low() - 1
+    low = max(1024, high - _SPAN)
+    _LOCK_DIR.mkdir(parents=True, exist_ok=True)
+    rng = random.SystemRandom()
+    for _ in range(500):
+        port = rng.randint(low, high)
+        if port in _HANDED_OUT:
+            continue
+        fd = os.open(_LOCK_DIR / str(port), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                os.close(fd)
+                continue
+        _HANDED_OUT[port] = fd
         return port
+    raise ComponentError(f"no free port found between {low} and {high}")
 
 
 def wait_until(

@@ -22,7 +22,6 @@ Two phases, one per topic (so each phase's counts are its own): the host-down to
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ import requests
 from kombu.connection import Connection
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.process import free_port
 from harness.rabbit import RabbitBroker
 from tests.functional.broker import consumers, drain_raw, setup_broker
 from tests.functional.fuzz.bodies import Body, generate
@@ -83,12 +83,6 @@ class Phase:
                 f"{self.max_deliveries}, oslo requeues {self.oslo_requeues}, listener's "
                 f"host_recovery_redeliveries_total {self.redeliveries_metric:.0f} "
                 f"({self.seconds:.0f} s)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Campaign:

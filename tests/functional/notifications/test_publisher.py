@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import queue
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +14,7 @@ import kombu
 import pytest
 from oslo_config import cfg
 
+from harness.process import free_port
 from notifications import host_down, messaging
 from notifications.publisher import (
     Publisher,
@@ -126,15 +126,9 @@ def test_declaring_with_oslo_arguments_never_conflicts_with_oslo(rabbit, rabbit_
     assert payload["search_opts"] == {"host": "compute-7"}
 
 
-def _dead_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_second_url_is_used_when_the_first_broker_is_unreachable(rabbit_url: str) -> None:
     good = parse_transport_url(rabbit_url)[0]
-    bad = good.replace(f":{urlsplit(good).port}/", f":{_dead_port()}/")
+    bad = good.replace(f":{urlsplit(good).port}/", f":{free_port()}/")
     with _listener(rabbit_url, _conf()) as collector:
         _publisher([bad, good], max_attempts=1).publish(
             _payload, event_type="host_recovery.host.down", publisher_id="p")
