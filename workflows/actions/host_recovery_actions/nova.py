@@ -7,7 +7,8 @@ Usage::
 
 Servers come back as plain dicts (Nova's JSON). ``NovaError`` is Nova's answer to a request
 (4xx, a decision: do not retry blindly); ``NovaUnavailable`` is a transient failure (5xx,
-connection), raised so the task's retry policy runs the action again.
+connection): reads retry it briefly themselves (transient.read), then raise it so the task's
+retry policy runs the action again; writes raise it at once.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from novaclient import api_versions
 from novaclient import client as nova_client
 from novaclient import exceptions as nova_exc
 from oslo_config import cfg
+
+from . import transient
 
 __all__ = ["NovaError", "NovaFacade", "NovaUnavailable", "Version"]
 
@@ -60,6 +63,11 @@ def _call(fn: Callable[[], T]) -> T:
         raise NovaError(code, str(exc)) from exc
     except ks_exc.ClientException as exc:  # connection refused, timeouts, no endpoint
         raise NovaUnavailable(str(exc)) from exc
+
+
+def _read(fn: Callable[[], T]) -> T:
+    """An idempotent read: retried briefly on a transient failure (transient.read)."""
+    return transient.read(lambda: _call(fn), NovaUnavailable)
 
 
 def _dict(obj: Any) -> dict[str, Any]:
@@ -103,7 +111,7 @@ class NovaFacade:
     # -- services ---------------------------------------------------------------------------
     def compute_services(self, host: str | None = None) -> list[dict[str, Any]]:
         """nova-compute services (of ``host`` when given)."""
-        return _call(lambda: [_dict(s) for s in
+        return _read(lambda: [_dict(s) for s in
                               self._nova.services.list(host=host, binary="nova-compute")])
 
     def force_down(self, service: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +150,7 @@ class NovaFacade:
 
     def aggregates(self) -> list[dict[str, Any]]:
         """All host aggregates with hosts and metadata."""
-        return _call(lambda: [_dict(a) for a in self._nova.aggregates.list()])
+        return _read(lambda: [_dict(a) for a in self._nova.aggregates.list()])
 
     # -- servers ----------------------------------------------------------------------------
     def host_servers(self, host: str) -> list[dict[str, Any]]:
@@ -151,7 +159,7 @@ class NovaFacade:
         marker: str | None = None
         opts = {"host": host, "all_tenants": 1}
         while True:
-            page = _call(lambda m=marker: self._nova.servers.list(  # type: ignore[misc]
+            page = _read(lambda m=marker: self._nova.servers.list(  # type: ignore[misc]
                 detailed=True, search_opts=opts, marker=m, limit=self._page_size))
             found.extend(_dict(s) for s in page)
             if len(page) < self._page_size:
@@ -160,7 +168,7 @@ class NovaFacade:
 
     def server(self, server_id: str) -> dict[str, Any]:
         """One server with admin fields (host, vm_state, task_state, locked, fault)."""
-        return _call(lambda: _dict(self._nova.servers.get(server_id)))
+        return _read(lambda: _dict(self._nova.servers.get(server_id)))
 
     def flavor_extra_specs(self, server: dict[str, Any]) -> dict[str, str]:
         """Extra specs: embedded in the server from 2.47, else from the flavor."""
@@ -169,7 +177,7 @@ class NovaFacade:
             return dict(flavor.get("extra_specs") or {})
         if not flavor.get("id"):
             return {}
-        return _call(lambda: dict(self._nova.flavors.get(flavor["id"]).get_keys()))
+        return _read(lambda: dict(self._nova.flavors.get(flavor["id"]).get_keys()))
 
     def image_properties(self, server: dict[str, Any]) -> dict[str, Any]:
         """Image properties: in the server body from 2.98, else from Glance."""
@@ -197,9 +205,14 @@ class NovaFacade:
             kwargs["endpoint_filter"] = {"service_type": "image",
                                          "interface": self._interface,
                                          "region_name": self._region}
-        resp = _call(lambda: self._session.get(url, **kwargs))
-        if resp.status_code >= 500:
-            raise NovaUnavailable(f"Glance {resp.status_code}")
+
+        def fetch() -> Any:
+            resp = _call(lambda: self._session.get(url, **kwargs))
+            if resp.status_code >= 500:
+                raise NovaUnavailable(f"Glance {resp.status_code}")
+            return resp
+
+        resp = transient.read(fetch, NovaUnavailable)
         if resp.status_code != 200:
             return {}
         body = resp.json()
@@ -242,7 +255,7 @@ class NovaFacade:
 
     def evacuations(self, server_id: str) -> list[dict[str, Any]]:
         """The server's evacuation migrations, newest first."""
-        found = _call(lambda: [_dict(m) for m in
+        found = _read(lambda: [_dict(m) for m in
                                self._nova.migrations.list(instance_uuid=server_id)])
         evacs = [m for m in found if m.get("migration_type", "evacuation") == "evacuation"]
         return sorted(evacs, key=lambda m: (str(m.get("created_at")), m.get("id", 0)),

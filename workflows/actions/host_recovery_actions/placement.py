@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from . import transient
 from .nova import NovaError, NovaUnavailable
 
 __all__ = ["MICROVERSION", "PlacementClient"]
@@ -64,12 +65,17 @@ class PlacementClient:
             kwargs["endpoint_filter"] = {"service_type": service,
                                          "interface": self._interface,
                                          "region_name": self._region}
-        try:
-            resp = self._session.get(url, **kwargs)
-        except Exception as exc:  # keystoneauth connection errors, no endpoint
-            raise NovaUnavailable(f"{service} {path}: {exc}") from exc
-        if resp.status_code >= 500:
-            raise NovaUnavailable(f"{service} {path}: {resp.status_code}")
+
+        def fetch() -> Any:
+            try:
+                resp = self._session.get(url, **kwargs)
+            except Exception as exc:  # keystoneauth connection errors, no endpoint
+                raise NovaUnavailable(f"{service} {path}: {exc}") from exc
+            if resp.status_code >= 500:
+                raise NovaUnavailable(f"{service} {path}: {resp.status_code}")
+            return resp
+
+        resp = transient.read(fetch, NovaUnavailable)
         if resp.status_code >= 300:
             raise NovaError(resp.status_code, f"{service} {path}: {resp.text[:200]}")
         # orjson: a full server read is 50 pages of 2 MB on a cloud of 50,000 VMs, and the
