@@ -35,10 +35,11 @@ NOVA_FAULTS = {"http_5xx": 0.2, "slow": 0.2, "slow_seconds": 2.0, "rebuild_error
 PARTITION_S = 60.0
 
 
-def stream(runner: FaultRunner, suite: str, count: int, fault: Callable[[], None],
-           allow_failed: bool = False) -> Trial:
+def stream(runner: FaultRunner, suite: str, count: int,
+           fault: Callable[[], list[str] | None], allow_failed: bool = False) -> Trial:
     """Fail ``count`` hosts; publish their host-downs one after another while ``fault`` runs
-    in a thread (it starts once Nova accepted the first host's first evacuate)."""
+    in a thread (it starts once Nova accepted the first host's first evacuate). What the
+    fault returns are notes of the trial; a fault that raises makes the trial not clean."""
     names = runner.fresh_hosts(count)
     vms = {h: {vm["id"] for vm in runner.control.servers(h)} for h in names}
     trial = Trial(suite, names, vms=sum(len(v) for v in vms.values()))
@@ -48,7 +49,15 @@ def stream(runner: FaultRunner, suite: str, count: int, fault: Callable[[], None
     incidents = {names[0]: runner.topo.notify_host_down(names[0])}
     _first(lambda: next(iter(runner.control.server_actions("evacuate", since)), None), 120)
     began = time.monotonic()
-    worker = threading.Thread(target=fault, daemon=True)
+
+    def run_fault() -> None:
+        try:
+            trial.notes.extend(fault() or [])
+        except Exception as exc:  # reported in the trial, not only as a thread's traceback
+            trial.fault_error = f"{exc!r}"[:300]
+            trial.notes.append(f"the fault failed: {trial.fault_error}")
+
+    worker = threading.Thread(target=run_fault, daemon=True)
     worker.start()
     for host in names[1:]:  # the rest of the stream, during the fault
         incidents[host] = runner.topo.notify_host_down(host)

@@ -48,10 +48,11 @@ class Trial:
     resume_s: float = 0.0  # from the fault's end to the next evacuate Nova accepted
     requests: int = 0  # Nova/Placement requests the simulator logged during the trial
     notes: list[str] = field(default_factory=list)
+    fault_error: str = ""  # the fault itself failed (a trial that did not test what it says)
 
     @property
     def clean(self) -> bool:
-        return not (self.lost or self.duplicated or self.evacuated_twice)
+        return not (self.lost or self.duplicated or self.evacuated_twice or self.fault_error)
 
 
 def fault_options(hosts: int, vms_per_host: int = 6, listeners: int = 3) -> StackOptions:
