@@ -123,7 +123,7 @@ class RabbitCluster:
         """The whole broker down, then every node up together (same data, same ports).
 
         RabbitMQ 3.10 can fail one node's boot when nodes sync feature flags at the same
-        instant (``incompatible_feature_flags`` ``{badmap,undefined}``, 1 full restart in 11
+        instant (``incompatible_feature_flags`` ``{badmap,undefined}``, 1 full restart in 20
         here): that node is started again once the others run, as an operator would, and
         the returned notes say so.
         """
