@@ -36,15 +36,16 @@ def test_a_listening_port_and_a_port_held_by_another_run_are_skipped(
         held, free = taken - 1, taken + 1
         other = subprocess.Popen(
             [sys.executable, "-c",
-             "import fcntl, os, sys, time\n"
+             "import fcntl, os, sys\n"
              f"fd = os.open({str(tmp_path / str(held))!r}, os.O_RDWR | os.O_CREAT)\n"
-             "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(60)\n"],
-            stdout=subprocess.PIPE, text=True)
+             "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\nsys.stdin.read()\n"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         try:
             assert other.stdout is not None and other.stdout.readline().strip() == "held"
             assert process.free_port() == free
             with pytest.raises(process.ComponentError, match="no free port"):
                 process.free_port()  # the only free one is already handed out by this run
-        finally:
-            other.kill()
-            other.wait()
+        finally:  # the other run holds its lock until its stdin closes
+            assert other.stdin is not None
+            other.stdin.close()
+            other.wait(timeout=30)
