@@ -185,10 +185,16 @@ def create_record(prefix: str, record: Record) -> bool:
     raise ClusterError(f"cibadmin --create failed ({proc.returncode}): {proc.stderr.strip()}")
 
 
-def update_record(prefix: str, record: Record) -> None:
-    """Change the state of the node's record (pending -> sent); same failure, same id."""
-    _run("cibadmin", "--modify", "--scope", "crm_config", "--xml-text",
-         _set_xml(prefix, record))
+def update_record(prefix: str, record: Record) -> bool:
+    """Change the state of the node's record (pending -> sent); same failure, same id.
+    False if the record is gone (cib_modify refuses a missing element: exit 105, ENXIO)."""
+    proc = _call("cibadmin", "--modify", "--scope", "crm_config", "--xml-text",
+                 _set_xml(prefix, record), check=False)
+    if proc.returncode == 0:
+        return True
+    if "No such device or address" in proc.stderr + proc.stdout:
+        return False
+    raise ClusterError(f"cibadmin --modify failed ({proc.returncode}): {proc.stderr.strip()}")
 
 
 def delete_record(prefix: str, node: str) -> None:

@@ -35,7 +35,7 @@ class Cluster(Protocol):
     def nodes_with_attribute(self, name: str, value: str) -> set[str]: ...
     def read_records(self, prefix: str) -> dict[str, Record]: ...
     def create_record(self, prefix: str, record: Record) -> bool: ...
-    def update_record(self, prefix: str, record: Record) -> None: ...
+    def update_record(self, prefix: str, record: Record) -> bool: ...
     def delete_record(self, prefix: str, node: str) -> None: ...
 
 
@@ -119,6 +119,12 @@ def _reconcile(conf: cfg.ConfigOpts, cluster: Cluster, now: dt.datetime
         if old is None or _supersedes(key, old):
             records[node] = claim(conf, cluster, node, key, now)
     for node, record in list(records.items()):
+        if conf.agent.compute_nodes and node not in conf.agent.compute_nodes:
+            # Not ours to judge: another reporter (an alert agent, a monitor configured for
+            # other nodes) owns it. Deleting it under that reporter lost its incident record
+            # and failed its publish (cib_modify: No such device or address).
+            del records[node]
+            continue
         if node not in wanted:
             if record.state == "pending":
                 LOG.warning("Host-down for %s (incident %s) dropped unpublished: the node is "
@@ -135,8 +141,12 @@ def publish(conf: cfg.ConfigOpts, cluster: Cluster, send: Callable[..., Any],
     send(conf, _host(conf, record.node), incident_id=record.incident_id,
          failure_time=dt.datetime.fromtimestamp(_epoch(record.event_key), dt.UTC),
          fencing_confirmed=proof is not None, fencing_evidence=proof, source=source)
-    cluster.update_record(conf.agent.state_prefix,
-                          Record(record.node, "sent", record.event_key, record.incident_id))
+    sent = Record(record.node, "sent", record.event_key, record.incident_id)
+    if not cluster.update_record(conf.agent.state_prefix, sent):
+        # The broker confirmed it: the host-down is out. A record removed meanwhile means a
+        # reporter judged the failure over; nothing is left to mark.
+        LOG.warning("Host-down for %s (incident %s) sent, but its record was removed "
+                    "meanwhile", _host(conf, record.node), record.incident_id)
 
 
 def scan(conf: cfg.ConfigOpts, send: Callable[..., Any], cluster: Cluster | None = None,

@@ -190,6 +190,9 @@ def test_broker_down_keeps_incident_pending_across_restart(resource: Path,
 def test_alert_agent_on_two_controllers_yields_one_incident(resource: Path, rabbit_url: str,
                                                             tmp_path: Path) -> None:
     _declare(rabbit_url)
+    # The monitor runs meanwhile, configured for another node: it must leave this record
+    # to its reporter (it deleted it between the alert's create and mark-sent: a red CI run).
+    _write_conf(resource, "rabbit://u:p@127.0.0.1:1/", ["compute-b"])
     run("stonith_admin", "--confirm", "compute-c")
     completed = cluster.fencings("compute-c")["compute-c"].completed
     incidents = []
@@ -213,6 +216,10 @@ def test_alert_agent_on_two_controllers_yields_one_incident(resource: Path, rabb
         incidents.append(event.incident_id)
     assert incidents[0] == incidents[1] == host_down.incident_id_for(
         "compute-c", f"fenced@{int(completed.timestamp())}")
+    check = subprocess.run(["crm_resource", "--force-check", "-r", "hr"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert cluster.read_records(PREFIX)["compute-c"].state == "sent"
 
 
 

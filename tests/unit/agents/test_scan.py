@@ -42,7 +42,10 @@ class FakeCluster:
         return True
 
     def update_record(self, prefix, record):
+        if record.node not in self.records:
+            return False
         self.records[record.node] = record
+        return True
 
     def delete_record(self, prefix, node):
         self.records.pop(node, None)
@@ -132,6 +135,31 @@ def test_compute_nodes_limits_what_is_reported(conf):
     cluster.marked.update({"n6", "controller-1"})
     scan.scan(conf, send, cluster, now=NOW)
     assert [c[0] for c in send.calls] == ["n6"]
+
+
+def test_a_record_outside_compute_nodes_is_left_to_its_reporter(conf):
+    # The CI failure: a monitor for other nodes deleted the alert agent's record between its
+    # create and its mark-sent, and the alert failed.
+    conf.set_override("compute_nodes", ["n6"], "agent")
+    cluster, send = FakeCluster(), Sender()
+    cluster.fenced["n9"] = NOW
+    theirs = Record("n9", "pending", f"fenced@{int(NOW.timestamp())}", "inc-9")
+    cluster.records["n9"] = theirs
+    scan.scan(conf, send, cluster, now=NOW)
+    assert cluster.records["n9"] == theirs and send.calls == []
+
+
+def test_a_record_removed_after_the_publish_is_not_an_error(conf):
+    cluster = FakeCluster()
+    cluster.fenced["n10"] = NOW
+    send_and_forget = Sender()
+
+    def send_then_removed(conf, host, **kwargs):
+        send_and_forget(conf, host, **kwargs)
+        cluster.records.pop("n10")
+
+    assert scan.alert(conf, send_then_removed, "n10", cluster) is not None
+    assert len(send_and_forget.calls) == 1 and "n10" not in cluster.records
 
 
 def test_pending_record_of_a_node_back_is_dropped_not_published(conf):
