@@ -27,6 +27,7 @@ from bench.peers import HOST, evacuable, request_counts, restored, scenario
 from bench.profile import save
 from harness.process import wait_until
 from harness.stack import Stack, StackOptions
+from harness.topology import ProdTopology
 from notifications.fencing_evidence import make_evidence
 
 DONE = ("SUCCESS", "ERROR", "CANCELLED")
@@ -80,9 +81,20 @@ def _first_evacuate(stack: Stack, vm_ids: set[str], since: float) -> float | Non
 
 
 def run_recovery(workdir: Path, n: int, latency: float, concurrency: int,
-                 timeout: float = 1800.0) -> dict[str, Any]:
-    """One host of ``n`` VMs; P2 seconds, P3 latencies and request counts."""
-    with Stack(workdir, options(n, latency, concurrency)) as stack:
+                 timeout: float = 1800.0, db: str = "sqlite",
+                 mistral_config: dict[str, dict[str, str]] | None = None,
+                 mistral_executors: int = 0) -> dict[str, Any]:
+    """One host of ``n`` VMs; P2 seconds, P3 latencies and request counts.
+
+    ``db``: "sqlite" is the embedded stack (Mistral's services as threads of one process);
+    "postgres" the production topology (harness.topology: PostgreSQL, Mistral's engines and
+    executors as separate processes, a 3-node RabbitMQ cluster with quorum queues).
+    """
+    opts = options(n, latency, concurrency)
+    opts.mistral_config = mistral_config or {}
+    opts.mistral_executors = mistral_executors if db == "sqlite" else 0
+    topology = ProdTopology if db == "postgres" else Stack
+    with topology(workdir, opts) as stack:
         assert stack.simulator is not None
         control = stack.simulator.control
         before = evacuable(control.servers(HOST))

@@ -47,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--p4-messages", type=int, default=20_000)
     parser.add_argument("--p5", default="20x50", help="HOSTSxVMS, or 'none'")
     parser.add_argument("--skip", default="", help="comma-separated of p1,p4,p5")
+    parser.add_argument("--db", default="sqlite,postgres",
+                        help="Mistral's database for our rows: sqlite (the embedded stack), "
+                        "postgres (the production topology)")
+    parser.add_argument("--mistral-option", action="append", default=[],
+                        metavar="SECTION.KEY=VALUE",
+                        help="an extra mistral.conf setting for our runs (A/B), repeatable")
+    parser.add_argument("--mistral-executors", type=int, default=0,
+                        help="executor processes beside the embedded Mistral (SQLite rows); "
+                        "0: a thread of its one process")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--workdir", type=Path,
                         help="keep every component's files here (default: a temp dir)")
@@ -65,20 +74,36 @@ def _seconds(runs: list[dict[str, Any]]) -> float | None:
     return statistics.median(r["seconds"] for r in runs) if runs else None
 
 
-def p2_row(tmp: Path, n: int, c: int, latency: float, args: argparse.Namespace
-           ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One P2 row and its details (every run, requests, spreads)."""
+def mistral_options(pairs: list[str]) -> dict[str, dict[str, str]]:
+    """``["scheduler.fixed_delay=0.1", ...]`` as mistral.conf sections."""
+    sections: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        section, dot, name = key.partition(".")
+        if not (sep and dot and section and name):
+            raise SystemExit(f"--mistral-option {pair!r}: expected SECTION.KEY=VALUE")
+        sections.setdefault(section, {})[name] = value
+    return sections
+
+
+def p2_rows(tmp: Path, n: int, c: int, latency: float, args: argparse.Namespace
+            ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The P2 rows of one N and C, one per database, and their details (every run,
+    requests, spreads). The peers run once; each row shows them beside ours."""
     which = set(args.peers.split(","))
     runs: dict[str, list[dict[str, Any]]] = {}
     tag = f"n{n}-c{c}"
     counter = iter(range(1000))
+    dbs = [db for db in args.db.split(",") if db] if "ours" in which else []
 
     def where(peer: str) -> Path:
         return tmp / f"{tag}-{peer}-{next(counter)}"
 
-    if "ours" in which:
-        runs["ours"] = _repeat(lambda: ours.run_recovery(where("ours"), n, latency, c),
-                               args.repeat)
+    extra = mistral_options(args.mistral_option)
+    for db in dbs:
+        runs[_ours(db)] = _repeat(lambda db=db: ours.run_recovery(
+            where(_ours(db)), n, latency, c, db=db, mistral_config=extra,
+            mistral_executors=args.mistral_executors), args.repeat)
     if "masakari_tuned" in which:
         runs["masakari_tuned"] = _repeat(lambda: peers.run_masakari(
             where("mt"), n, latency, threads=c, wait=0), args.repeat)
@@ -89,15 +114,21 @@ def p2_row(tmp: Path, n: int, c: int, latency: float, args: argparse.Namespace
     if "sequential" in which and c == min(args.concurrency):
         runs["sequential"] = _repeat(lambda: peers.run_sequential(where("seq"), n, latency),
                                      args.repeat)
-    evac = (runs.get("ours") or [{}])[0].get("evacuable") or round(n * 0.93)
-    row = {"n": n, "latency_s": latency, "concurrency": c, "db": "sqlite",
-           "ours_s": _seconds(runs.get("ours", [])),
-           "ideal_s": peers.ideal(evac, c, latency),
-           "masakari_default_s": _seconds(runs.get("masakari_default", [])),
-           "masakari_tuned_s": _seconds(runs.get("masakari_tuned", [])),
-           "sequential_s": _seconds(runs.get("sequential", []))}
+    first = next((rs[0] for rs in runs.values() if rs and "evacuable" in rs[0]), {})
+    evac = first.get("evacuable") or round(n * 0.93)
+    rows = [{"n": n, "latency_s": latency, "concurrency": c, "db": db,
+             "ours_s": _seconds(runs.get(_ours(db), [])),
+             "ideal_s": peers.ideal(evac, c, latency),
+             "masakari_default_s": _seconds(runs.get("masakari_default", [])),
+             "masakari_tuned_s": _seconds(runs.get("masakari_tuned", [])),
+             "sequential_s": _seconds(runs.get("sequential", []))} for db in dbs or ["-"]]
     spread = {peer: [round(r["seconds"], 2) for r in rs] for peer, rs in runs.items()}
-    return row, {"row": row, "evacuable": evac, "seconds": spread, "runs": runs}
+    return rows, {"rows": rows, "evacuable": evac, "seconds": spread, "runs": runs}
+
+
+def _ours(db: str) -> str:
+    """The runs' key of our chain on ``db`` ("ours" on SQLite, as before)."""
+    return "ours" if db == "sqlite" else f"ours_{db}"
 
 
 def _per_vm(requests: dict[str, int], vms: int) -> dict[str, float]:
@@ -135,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         # one Stack only (P1, P4, P5 start their own: minutes on a loaded 2-core machine)
         args.peers, args.p1_incidents, args.p5, args.skip = "ideal,ours,sequential", 0, \
             "none", "p1,p4,p5"
+        args.db = "sqlite"  # the production topology alone takes a minute to start
     skip = set(args.skip.split(","))
     results: dict[str, Any] = {}
     details: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}}
@@ -144,8 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         rows, row_details = [], []
         for n in args.sizes:
             for c in args.concurrency:
-                row, info = p2_row(tmp, n, c, args.latency, args)
-                rows.append(row)
+                p2, info = p2_rows(tmp, n, c, args.latency, args)
+                rows.extend(p2)
                 row_details.append(info)
         errors: dict[str, str] = {}
         p1: tuple[list[float], list[float]] = ([], [])
@@ -159,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                 tmp / "p5", hosts, per_host, args.latency, min(args.concurrency)))
         p4 = _optional("p4", errors, lambda: _p4(args.p4_messages)) if "p4" not in skip \
             else None
-    ours_runs = [r for d in row_details for r in d["runs"].get("ours", [])]
+    ours_runs = [r for d in row_details for key, rs in d["runs"].items()
+                 if key.startswith("ours") for r in rs]
     mas_runs = [r for d in row_details for r in d["runs"].get("masakari_tuned", [])]
     confirm = [ms for r in ours_runs for ms in r["confirm_ms"]]
     results = {

@@ -27,7 +27,7 @@ def render(results: dict[str, Any], details: dict[str, Any]) -> str:
             f"{_f(row['sequential_s']):>8} {_ratio(row['ours_s'], row['ideal_s']):>10} "
             f"{_ratio(row['ours_s'], row['masakari_tuned_s']):>10}")
     for info in details["rows"]:
-        lines.append(f"      N={info['row']['n']} C={info['row']['concurrency']}: "
+        lines.append(f"      N={info['rows'][0]['n']} C={info['rows'][0]['concurrency']}: "
                      f"evacuable {info['evacuable']}, runs {info['seconds']}")
     p1, p1e, p3 = results["p1_ms"], results["p1_first_evacuate_ms"], results["p3_ms"]
     lines += ["",

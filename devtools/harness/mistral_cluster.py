@@ -40,13 +40,16 @@ class MistralCluster:
 
     def __init__(self, workdir: Path, transport_url: str, postgres: PostgresServer,
                  actions_config: Path | None = None, database: str = "mistral",
-                 layout: dict[str, tuple[str, ...]] | None = None) -> None:
+                 layout: dict[str, tuple[str, ...]] | None = None,
+                 extra_config: dict[str, dict[str, str]] | None = None) -> None:
         self.workdir = workdir
         self.postgres = postgres
         self.database = database
         extra = {"database": {"connection": postgres.url(database),
                               "max_pool_size": "10", "max_overflow": "20"},
                  "oslo_messaging_rabbit": {"rabbit_quorum_queue": "True"}}
+        for section, values in (extra_config or {}).items():
+            extra[section] = {**extra.get(section, {}), **values}
         self.processes = {
             name: MistralServer(workdir / name, transport_url, actions_config=actions_config,
                                 extra_config=extra, services=services)

@@ -53,6 +53,11 @@ class StackOptions:
     signing_key: str = field(default_factory=lambda: secrets.token_hex(16))
     # Host-downs through a single-node Pacemaker and our agents (root only; else the CLI).
     pacemaker: bool = False
+    # extra mistral.conf settings by section (the bench's A/B runs), over the harness's own
+    mistral_config: dict[str, dict[str, str]] = field(default_factory=dict)
+    # 0: Mistral's executor is a thread of its one process; K: K executor processes beside
+    # it (our actions off the engine's interpreter lock; SQLite stays the engine's alone)
+    mistral_executors: int = 0
 
 
 class Stack:
@@ -65,6 +70,7 @@ class Stack:
         self.cloud_url = ""
         self.simulator: SimulatorProcess | None = None
         self.mistral: MistralServer | None = None
+        self.mistral_executors: list[MistralServer] = []
         self.listeners: list[ListenerProcess] = []
         self.actions_config = workdir / "actions.conf"
         self.agent_config = workdir / "agent.conf"
@@ -84,10 +90,23 @@ class Stack:
         self.simulator = SimulatorProcess(self.workdir / "simulator", self.cloud_url,
                                           scenario=scenario)
         self.simulator.start()
-        self.mistral = MistralServer(self.workdir / "mistral", self.rabbit.new_vhost("mistral"),
-                                     actions_config=self.actions_config)
+        mistral_url = self.rabbit.new_vhost("mistral")
+        split = opts.mistral_executors > 0
+        self.mistral = MistralServer(
+            self.workdir / "mistral", mistral_url, actions_config=self.actions_config,
+            extra_config=opts.mistral_config,
+            services=("api", "engine", "notifier", "periodic") if split else None)
         self._write_actions_config()
         self.mistral.start()
+        database = {"connection": f"sqlite:///{self.mistral.workdir / 'mistral.sqlite'}"}
+        self.mistral_executors = [
+            MistralServer(self.workdir / f"mistral-executor-{n + 1}", mistral_url,
+                          actions_config=self.actions_config,
+                          extra_config={**opts.mistral_config, "database": database},
+                          services=("executor",))
+            for n in range(opts.mistral_executors)]
+        for executor in self.mistral_executors:
+            executor.start()
         self.operator("workflow", "sync")
         # our policies and the broker's dead-letter queues, as docs/operations.md says
         self.operator("setup-broker", "--management-url",
@@ -128,6 +147,8 @@ class Stack:
             self.trigger = None
         for listener in self.listeners:
             listener.terminate()
+        for executor in self.mistral_executors:
+            executor.stop()
         if self.mistral is not None:
             self.mistral.stop()
         if self.simulator is not None:

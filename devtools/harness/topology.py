@@ -62,7 +62,8 @@ class ProdTopology(Stack):
                                           scenario=scenario)
         self.mistral_cluster = MistralCluster(self.workdir / "mistral",
                                               self.cluster.new_vhost("mistral"),
-                                              self.postgres, actions_config=self.actions_config)
+                                              self.postgres, actions_config=self.actions_config,
+                                              extra_config=opts.mistral_config)
         self.mistral = self.mistral_cluster.api
         # Nova (the simulator) on a quorum-queue broker declares durable exchanges too (nova.conf
         # would say so); it reads oslo options from OS_<GROUP>__<OPTION>, set for its spawn
