@@ -1,11 +1,14 @@
 """[mistral]: where the recovery workflow runs (keystoneauth session, auth and adapter)."""
 
+import copy
+
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 from notifications.conf import register_group_opts
 
 GROUP = "mistral"
+HTTP_TIMEOUT = 30  # keystoneauth's default is none: a Mistral that never answers holds us
 
 mistral_group = cfg.OptGroup(
     GROUP,
@@ -25,8 +28,10 @@ mistral_opts = [
 
 
 def _ks_opts() -> list[cfg.Opt]:
-    opts: list[cfg.Opt] = []
-    opts.extend(ks_loading.get_session_conf_options())
+    opts: list[cfg.Opt] = copy.deepcopy(ks_loading.get_session_conf_options())
+    for opt in opts:
+        if opt.dest == "timeout":  # the default register_opts sets, shown in the samples
+            opt.default = HTTP_TIMEOUT
     opts.extend(ks_loading.get_auth_common_conf_options())
     opts.extend(ks_loading.get_auth_plugin_conf_options("password"))
     opts.extend(ks_loading.get_adapter_conf_options(include_deprecated=False))
@@ -47,7 +52,7 @@ def register_opts(conf: cfg.ConfigOpts) -> None:
     ks_loading.register_auth_conf_options(conf, GROUP)
     ks_loading.register_adapter_conf_options(conf, GROUP, include_deprecated=False)
     conf.set_default("service_type", "workflowv2", group=GROUP)
-    conf.set_default("timeout", 30, group=GROUP)
+    conf.set_default("timeout", HTTP_TIMEOUT, group=GROUP)
 
 
 def list_opts() -> list[tuple[cfg.OptGroup, list[cfg.Opt]]]:

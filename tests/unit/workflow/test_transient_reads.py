@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from novaclient import exceptions as nova_exc
 
-from host_recovery_actions import transient
+from host_recovery_actions import config, transient
 from host_recovery_actions.nova import NovaFacade, NovaUnavailable
 from host_recovery_actions.placement import PlacementClient
 
@@ -83,3 +85,25 @@ def test_the_backoff_is_short_and_bounded(waited: list[float]) -> None:
         transient.read(outage, NovaUnavailable)
     # a blip is ridden out; an outage is the task's retry policy's (delay 3 s, 5 times)
     assert len(waited) == transient.READ_ATTEMPTS - 1 and 1.75 <= sum(waited) < 2.6
+
+
+def test_a_nova_that_never_answers_times_out_by_default(tmp_path: Any,
+                                                        waited: list[float]) -> None:
+    """keystoneauth waits forever without a timeout: ours is 30 s unless set (1 s here)."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts (the kernel does) and never answers
+    port = silent.getsockname()[1]
+    path = tmp_path / "actions.conf"
+    path.write_text(f"[nova]\nauth_type = none\nendpoint_override = http://127.0.0.1:{port}/\n")
+    assert config.load(str(path)).nova.timeout == config.HTTP_TIMEOUT == 30
+    path.write_text(path.read_text() + "timeout = 1\n")
+    nova = NovaFacade.from_config(config.load(str(path)))
+    began = time.monotonic()
+    try:
+        with pytest.raises(NovaUnavailable):
+            nova.compute_services("compute1")
+    finally:
+        silent.close()
+    # four tries of 1 s each (the backoff between them recorded, not slept)
+    assert len(waited) == 3 and time.monotonic() - began < 10

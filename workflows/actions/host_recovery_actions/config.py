@@ -11,6 +11,7 @@ Credentials live here and nowhere else (design §7): never in workflow input or 
 
 from __future__ import annotations
 
+import copy
 import os
 from typing import Any
 
@@ -158,6 +159,21 @@ GROUPS: dict[str, list[cfg.Opt]] = {
     "recovery": RECOVERY_OPTS, "notifications": NOTIFICATION_OPTS,
 }
 AUTH_GROUPS = ("nova", "mistral")
+# keystoneauth's session timeout defaults to none: a Nova or Mistral that accepts the
+# connection and never answers would hold an action until its task's timeout (60 s for a
+# VM's steps), and a read retried on its own (``transient``) four times as long
+HTTP_TIMEOUT = 30
+
+
+def session_opts() -> list[cfg.Opt]:
+    """keystoneauth's session options, with our HTTP ``timeout`` default."""
+    opts = copy.deepcopy(ks_loading.get_session_conf_options())
+    for opt in opts:
+        if opt.dest == "timeout":
+            opt.default = HTTP_TIMEOUT
+            opt.help = (f"{opt.help.rstrip('.')}. Default {HTTP_TIMEOUT} s: within the VM "
+                        "steps' task timeout, so a hung request is retried, not waited on.")
+    return opts
 
 
 def register(conf: cfg.ConfigOpts) -> None:
@@ -166,7 +182,7 @@ def register(conf: cfg.ConfigOpts) -> None:
         conf.register_opts(opts, group=group)
     for group in AUTH_GROUPS:
         ks_loading.register_auth_conf_options(conf, group)
-        ks_loading.register_session_conf_options(conf, group)
+        conf.register_opts(session_opts(), group=group)
 
 
 def load(path: str | None = None) -> cfg.ConfigOpts:
@@ -184,7 +200,7 @@ def list_opts() -> list[tuple[str, list[Any]]]:
     """Options for oslo-config-generator (auth options of the password plugin included)."""
     auth = ks_loading.get_auth_common_conf_options() + \
         ks_loading.get_auth_plugin_conf_options("password")
-    session = ks_loading.get_session_conf_options()
+    session = session_opts()
     result: list[tuple[str, list[Any]]] = []
     for group, opts in GROUPS.items():
         extra = auth + session if group in AUTH_GROUPS else []
