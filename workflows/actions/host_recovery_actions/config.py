@@ -171,7 +171,7 @@ def session_opts() -> list[cfg.Opt]:
     for opt in opts:
         if opt.dest == "timeout":
             opt.default = HTTP_TIMEOUT
-            opt.help = (f"{opt.help.rstrip('.')}. Default {HTTP_TIMEOUT} s: within the VM "
+            opt.help = (f"{(opt.help or '').rstrip('.')}. Default {HTTP_TIMEOUT} s: within the VM "
                         "steps' task timeout, so a hung request is retried, not waited on.")
     return opts
 
