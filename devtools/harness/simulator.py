@@ -83,6 +83,11 @@ class SimulatorProcess:
         self._proc = None
 
     @property
+    def pid(self) -> int | None:
+        """The process's id while it runs (benchmarks read its CPU time)."""
+        return self._proc.pid if self._alive() and self._proc is not None else None
+
+    @property
     def running(self) -> bool:
         """True while the process lives."""
         return self._alive()
