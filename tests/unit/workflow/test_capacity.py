@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from host_recovery_actions.capacity import Group, Host, Vm, assign, fits, tier_of
+from host_recovery_actions.capacity import Group, Host, Vm, assign, fits, ranked, tier_of
 
 
 def _vm(name: str, ram: float, priority: int = 0, zone: str | None = None,
@@ -128,3 +128,27 @@ def test_all_fit_agrees_with_brute_force_on_small_clouds() -> None:
         assert all(fits(f, (0, 0, 0)) for f in free.values())
         agreed += 1
     assert agreed == 300
+
+
+def test_ranked_hosts_plan_exactly_as_unranked_ones_and_hosts_are_never_changed() -> None:
+    # the failover analysis ranks the hosts once for a thousand losses (is_ranked): the plan
+    # must be the one a single recovery's assign makes, and no loss may see another's takes
+    rng = random.Random(7)
+    for _ in range(200):
+        hosts = [Host(name=f"h{i}", free=(rng.choice([4, 8, 16]), rng.choice([4096, 8192, 16384]),
+                                          rng.choice([40, 100])),
+                      zone=rng.choice(["az1", "az2"]), usable=rng.random() > 0.2)
+                 for i in range(rng.randint(1, 12))]
+        before = [h.free for h in hosts]
+        groups = {"g": Group(id="g", policy=rng.choice(
+            ["anti-affinity", "affinity", "soft-anti-affinity"]))}
+        vms = [Vm(id=f"v{j}", name=f"v{j}", demand=(rng.choice([1, 2, 4]),
+                                                    rng.choice([1024, 2048, 4096]), 20),
+                  priority=rng.choice([0, 100]), zone=rng.choice([None, "az1"]),
+                  group=rng.choice([None, None, "g"])) for j in range(rng.randint(0, 14))]
+        shuffled = rng.sample(hosts, len(hosts))
+        plain = assign(vms, shuffled, groups)
+        again = assign(vms, shuffled, groups, in_order=ranked(shuffled))
+        assert (again.targets, again.unplaced, again.violations) == \
+            (plain.targets, plain.unplaced, plain.violations)
+        assert [h.free for h in hosts] == before

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["RESOURCES", "Group", "Host", "Result", "Vm", "assign", "fits", "tier_of"]
+__all__ = ["RESOURCES", "Group", "Host", "Result", "Vm", "assign", "fits", "ranked", "tier_of"]
 
 RESOURCES = ("VCPU", "MEMORY_MB", "DISK_GB")
 EXACT_MAX_VMS = 10   # an exact search only on problems this small (it is exponential)
@@ -86,13 +86,31 @@ def vm_order(vms: list[Vm]) -> list[Vm]:
                                       -v.demand[2], v.name, v.id))
 
 
+def ranked(hosts: list[Host]) -> list[Host]:
+    """The usable hosts in first-fit order: most free RAM first (Nova's RAMWeigher), by name."""
+    return sorted((h for h in hosts if h.usable), key=lambda h: (-h.free[1], h.name))
+
+
+class _FreeLeft(dict[str, list[float]]):
+    """Free capacity per host name, copied from the host on first use: placing one host's
+    VMs touches few of a thousand hosts, and the failover analysis places a thousand losses."""
+
+    def __init__(self, hosts: list[Host]) -> None:
+        super().__init__()
+        self._initial = {h.name: h.free for h in hosts}
+
+    def __missing__(self, name: str) -> list[float]:
+        free = self[name] = list(self._initial[name])
+        return free
+
+
 class _State:
     """Free capacity and group placements while assigning."""
 
-    def __init__(self, hosts: list[Host], groups: dict[str, Group]) -> None:
-        self.hosts = [h for h in hosts if h.usable]
-        self.hosts.sort(key=lambda h: (-h.free[1], h.name))
-        self.free = {h.name: list(h.free) for h in self.hosts}
+    def __init__(self, hosts: list[Host], groups: dict[str, Group],
+                 in_order: list[Host] | None = None) -> None:
+        self.hosts = ranked(hosts) if in_order is None else in_order
+        self.free = _FreeLeft(self.hosts)
         self.groups = groups
         self.members = {gid: set(g.hosts) for gid, g in groups.items()}
 
@@ -158,10 +176,13 @@ class _State:
         return f"not enough capacity: no usable host has {need} free"
 
 
-def assign(vms: list[Vm], hosts: list[Host], groups: dict[str, Group] | None = None) -> Result:
-    """Each VM's target by first-fit-decreasing (priority first), the rest with a reason."""
+def assign(vms: list[Vm], hosts: list[Host], groups: dict[str, Group] | None = None,
+           in_order: list[Host] | None = None) -> Result:
+    """Each VM's target by first-fit-decreasing (priority first), the rest with a reason.
+    ``in_order``: ``ranked(hosts)`` when the caller has it (the failover analysis ranks once
+    for a thousand losses instead of sorting a thousand hosts per loss)."""
     groups = groups or {}
-    state = _State(hosts, groups)
+    state = _State(hosts, groups, in_order)
     result = Result()
     ordered = vm_order(vms)
     # Free capacity only shrinks while assigning: once a demand found no host in a zone,
@@ -188,7 +209,7 @@ def assign(vms: list[Vm], hosts: list[Host], groups: dict[str, Group] | None = N
                 f"{vm.name} ({vm.id}) on {host} breaks the {groups[str(vm.group)].policy} "
                 f"of server group {vm.group}")
     if result.unplaced and len(vms) <= EXACT_MAX_VMS and len(state.hosts) <= EXACT_MAX_HOSTS:
-        exact = _exact(ordered, _State(hosts, groups))
+        exact = _exact(ordered, _State(hosts, groups, in_order))
         if exact is not None:  # hard constraints only: say which soft policies it breaks
             return Result(targets=exact, violations=soft_violations(ordered, exact, groups))
     return result
