@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import ours, peers
+from harness.options import mistral_sections as mistral_options
 
 RESULTS = Path(__file__).resolve().parents[2] / "bench-results"
 
@@ -72,18 +73,6 @@ def _repeat(run: Any, times: int) -> list[dict[str, Any]]:
 
 def _seconds(runs: list[dict[str, Any]]) -> float | None:
     return statistics.median(r["seconds"] for r in runs) if runs else None
-
-
-def mistral_options(pairs: list[str]) -> dict[str, dict[str, str]]:
-    """``["scheduler.fixed_delay=0.1", ...]`` as mistral.conf sections."""
-    sections: dict[str, dict[str, str]] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        section, dot, name = key.partition(".")
-        if not (sep and dot and section and name):
-            raise SystemExit(f"--mistral-option {pair!r}: expected SECTION.KEY=VALUE")
-        sections.setdefault(section, {})[name] = value
-    return sections
 
 
 def p2_rows(tmp: Path, n: int, c: int, latency: float, args: argparse.Namespace

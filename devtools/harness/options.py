@@ -57,6 +57,19 @@ def stack_options(args: argparse.Namespace) -> StackOptions:
     return options
 
 
+def mistral_sections(pairs: list[str]) -> dict[str, dict[str, str]]:
+    """``--mistral-option`` values (``["scheduler.fixed_delay=0.1", ...]``) as mistral.conf
+    sections, for A/B runs of Mistral settings (bench, soak)."""
+    sections: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        section, dot, name = key.partition(".")
+        if not (sep and dot and section and name):
+            raise SystemExit(f"--mistral-option {pair!r}: expected SECTION.KEY=VALUE")
+        sections.setdefault(section, {})[name] = value
+    return sections
+
+
 def _fits(hosts: int, vms: int) -> bool:
     return hosts > 1 and (hosts - 1) * (HOST_HOLDS - vms) >= vms
 

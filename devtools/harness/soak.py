@@ -18,6 +18,7 @@ from pathlib import Path
 
 from harness.fault_suites import SUITES
 from harness.faults import FaultRunner, Trial, fault_options
+from harness.options import mistral_sections
 from harness.topology import ProdTopology
 
 
@@ -53,12 +54,15 @@ def _resume(trials: list[Trial]) -> str:
     return f"{percentile(measured, 50):.1f}" if measured else "-"
 
 
-def run(suites: list[str], trials: int, workdir: Path) -> dict[str, list[Trial]]:
+def run(suites: list[str], trials: int, workdir: Path,
+        mistral_config: dict[str, dict[str, str]] | None = None) -> dict[str, list[Trial]]:
     # twice the hosts the trials fail: evacuated VMs pile up on the hosts left, so a cloud
     # sized to the trials ends with trials on hosts of 50 VMs (R3 trial 20 of a first run)
     hosts = 2 * sum(SUITES[s][0] for s in suites) * trials + 3
     results: dict[str, list[Trial]] = {s: [] for s in suites}
-    with ProdTopology(workdir, fault_options(hosts=hosts, vms_per_host=4)) as topo:
+    options = fault_options(hosts=hosts, vms_per_host=4)
+    options.mistral_config = mistral_config or {}
+    with ProdTopology(workdir, options) as topo:
         print(f"topology up in {topo.start_seconds:.0f} s; RSS MB "
               f"{ {k: round(v) for k, v in topo.rss_mb().items()} }", flush=True)
         faults = FaultRunner(topo, bound=300.0)
@@ -85,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help=f"all, or comma-separated of {', '.join(SUITES)}")
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--mistral-option", action="append", default=[],
+                        metavar="SECTION.KEY=VALUE",
+                        help="a mistral.conf setting for every Mistral process (A/B runs)")
     args = parser.parse_args(argv)
     wanted = list(SUITES) if args.suite.strip().lower() == "all" else args.suite.split(",")
     names = {s.upper(): s for s in SUITES}
@@ -93,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown suite(s): {', '.join(sorted(unknown))}")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="host-recovery-soak-"))
-    results = run(suites, args.trials, workdir)
+    results = run(suites, args.trials, workdir, mistral_sections(args.mistral_option))
     print(table(results))
     return 0 if all(t.clean for ts in results.values() for t in ts) else 1
 
