@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 import sys
@@ -21,14 +22,35 @@ def test_ports_come_from_below_the_ephemeral_range() -> None:
     assert len(set(ports)) == len(ports)
 
 
+def _listening_below_the_ephemeral_range() -> socket.socket:
+    """A socket listening on a port whose next port is free too, below the ephemeral range.
+
+    Not ``bind(0)``: the port after an ephemeral one may be any outgoing connection's, and
+    the test would flake whenever something else runs (it did, beside functional tests).
+    """
+    rng = random.Random()
+    high = process._ephemeral_low() - 100
+    for _ in range(200):
+        port = rng.randint(high - 5000, high)
+        busy = socket.socket()
+        try:
+            busy.bind(("127.0.0.1", port))
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port + 1))
+        except OSError:
+            busy.close()
+            continue
+        busy.listen()
+        return busy
+    raise AssertionError("no two adjacent free ports below the ephemeral range")
+
+
 def test_a_listening_port_and_a_port_held_by_another_run_are_skipped(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(process, "_LOCK_DIR", tmp_path)
     monkeypatch.setattr(process, "_HANDED_OUT", {})
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
+    with _listening_below_the_ephemeral_range() as busy:
         taken = busy.getsockname()[1]
         # a window of three ports: one listened on, one locked by another process, one free
         monkeypatch.setattr(process, "_ephemeral_low", lambda: taken + 2)
