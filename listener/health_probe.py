@@ -111,7 +111,8 @@ def metrics_probe(conf: cfg.ConfigOpts, api: Any,
                   timeout: float = 10.0) -> Callable[[Metrics], None]:
     """Refreshes a listener's health gauges (oldest age, stuck, dead-letter depths)."""
     def probe(metrics: Metrics) -> None:
-        report = incident_health.assess(api, conf.health.stuck_after)
+        report = incident_health.assess(api, conf.health.stuck_after,
+                                        idle_task_after=conf.health.idle_task_after)
         try:
             depths = dead_letter_depths(conf, timeout)
         except Exception as exc:  # broker away: keep the last depths, say why once a round

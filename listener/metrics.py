@@ -93,7 +93,8 @@ class Metrics:
             "(running or held) incident; 0 when none.", registry=registry)
         self.stuck_incidents = Gauge(
             "host_recovery_stuck_incidents", "Running incidents without progress for "
-            "[health] stuck_after (not held, not waiting for capacity).", registry=registry)
+            "[health] stuck_after (not held, not waiting for capacity) or holding a task "
+            "IDLE for [health] idle_task_after.", registry=registry)
         self.capacity = CapacityGauges()
         registry.register(self.capacity)
         self._seen_ended: set[str] = set()

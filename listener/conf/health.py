@@ -19,6 +19,12 @@ health_opts = [
                "sub-workflows) after which it is stuck, e.g. a task left IDLE by an engine "
                "crash. Keep it above the action pack's wait_timeout. Incidents held for "
                "approval or waiting for capacity are never stuck."),
+    cfg.IntOpt("idle_task_after", default=120, min=10,
+               help="Seconds a task of a running incident may stay IDLE (created, never "
+               "started) before the incident is stuck, whatever stuck_after says: Mistral 23 "
+               "loses a task's start when its engine dies or its database restarts at that "
+               "moment, and nothing starts it again (docs/operations.md). Tasks normally "
+               "start within seconds."),
     cfg.IntOpt("incident_age_warning", default=3600, min=1,
                help="Seconds after which the oldest unfinished incident is a WARNING."),
     cfg.ListOpt("listener_metrics_urls", default=[],

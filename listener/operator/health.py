@@ -94,11 +94,13 @@ def check_late(state: health_probe.State, samples: list[health_probe.Samples]) -
 
 
 def check_incidents(conf: cfg.ConfigOpts, api: MistralAPI) -> Result:
-    report = incident_health.assess(api, conf.health.stuck_after)
+    report = incident_health.assess(api, conf.health.stuck_after,
+                                    idle_task_after=conf.health.idle_task_after)
     if report.stuck:
         worst = max(report.stuck, key=lambda s: s.idle_for)
         return CRITICAL, (f"{len(report.stuck)} stuck (no progress for "
-                          f"{conf.health.stuck_after} s), e.g. incident {worst.incident_id} "
+                          f"{conf.health.stuck_after} s, or a task IDLE for "
+                          f"{conf.health.idle_task_after} s), e.g. incident {worst.incident_id} "
                           f"execution {worst.execution_id}: {worst.detail} for "
                           f"{worst.idle_for:.0f} s; resume: docs/operations.md")
     detail = (f"{report.unfinished} unfinished, oldest {report.oldest_incident} "

@@ -2,12 +2,16 @@
 
 The dead letter goes through the real CLI (exit status and line); the stuck incident is a
 real Mistral execution whose only task waits (an async action nobody completes), judged
-with the clock moved past [health] stuck_after (no test waits 30 minutes).
+with the clock moved past [health] stuck_after (no test waits 30 minutes). A lost task start
+is that execution's task put back to IDLE in Mistral's database, the row Mistral 23 leaves
+when its engine dies or its database restarts as the task starts (docs/operations.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sqlite3
 import subprocess
 import uuid
 from pathlib import Path
@@ -65,7 +69,7 @@ def test_a_dead_letter_is_warning_then_growth_is_critical(rabbit_url: str,
     assert code >= 1
 
 
-def test_an_execution_without_progress_is_stuck(mistral: MistralServer) -> None:
+def _waiting_execution(mistral: MistralServer) -> tuple[MistralAPI, str, status.Incident]:
     url = mistral.api_url
     resp = requests.get(f"{url}/workflows/health_test.waits_forever", timeout=30)
     if resp.status_code == 404:
@@ -81,11 +85,37 @@ def test_an_execution_without_progress_is_stuck(mistral: MistralServer) -> None:
     incident = status.Incident(incident_id="inc-stuck", execution_id=execution["id"],
                                host="compute-9", attempt=1, state="running",
                                created_at=fresh["created_at"], updated_at=fresh["updated_at"])
+    return api, execution["id"], incident
+
+
+def test_an_execution_without_progress_is_stuck(mistral: MistralServer) -> None:
+    url = mistral.api_url
+    api, execution_id, incident = _waiting_execution(mistral)
     now = dt.datetime.now(dt.UTC)
     assert incident_health.assess(api, 1800, now=now, incidents=[incident]).stuck == []
     later = incident_health.assess(api, 1800, now=now + dt.timedelta(hours=1),
-                                   incidents=[incident])
+                                   incidents=[incident], idle_task_after=120)
     assert [s.incident_id for s in later.stuck] == ["inc-stuck"]
-    assert later.stuck[0].detail == "1 task(s) running"
+    assert later.stuck[0].detail == "1 task(s) running"  # running, not a lost start
     assert later.oldest_age >= 3600
-    requests.put(f"{url}/executions/{execution['id']}", json={"state": "ERROR"}, timeout=30)
+    requests.put(f"{url}/executions/{execution_id}", json={"state": "ERROR"}, timeout=30)
+
+
+def test_a_task_mistral_never_started_is_stuck_after_idle_task_after(
+        mistral: MistralServer) -> None:
+    api, execution_id, incident = _waiting_execution(mistral)
+    with contextlib.closing(sqlite3.connect(mistral.workdir / "mistral.sqlite",
+                                            timeout=30)) as db, db:
+        changed = db.execute("UPDATE task_executions_v2 SET state = 'IDLE' "
+                             "WHERE workflow_execution_id = ?", (execution_id,)).rowcount
+    assert changed == 1
+    now = dt.datetime.now(dt.UTC)
+    assert incident_health.assess(api, 1800, now=now, incidents=[incident],
+                                  idle_task_after=120).stuck == []
+    later = incident_health.assess(api, 1800, now=now + dt.timedelta(seconds=150),
+                                   incidents=[incident], idle_task_after=120)
+    assert [(s.incident_id, s.detail.split(",")[0]) for s in later.stuck] == [
+        ("inc-stuck", "task(s) wait IDLE")]
+    assert 120 <= later.stuck[0].idle_for < 300
+    requests.put(f"{mistral.api_url}/executions/{execution_id}", json={"state": "ERROR"},
+                 timeout=30)

@@ -32,6 +32,9 @@ class FakeMistral:
         return [{"input": {"incident_id": i}} for i in self.held]
 
     def list_tasks(self, fields=None, **filters):
+        if "workflow_execution_id" not in filters:  # every task in a state, any workflow
+            return [dict(t, workflow_execution_id=ex) for ex, tasks in self.tasks.items()
+                    for t in tasks if t["state"] == filters["state"]]
         return self.tasks.get(filters.get("workflow_execution_id"), [])
 
 
@@ -55,6 +58,36 @@ def test_idle_task_after_engine_crash_is_stuck_waiting_ones_are_not():
     assert report.stuck[0].detail == "task(s) recover IDLE"
     assert report.unfinished == 4
     assert (report.oldest_incident, report.oldest_age) == ("held", 6000)
+
+
+def test_a_task_idle_past_idle_task_after_in_a_running_workflow_is_a_lost_start():
+    def sub(sub_id, root, state="RUNNING"):
+        return {"id": sub_id, "root": root, "state": state, "updated_at": _ago(5)}
+
+    def idle(age):
+        return [{"name": "evacuate", "state": "IDLE", "created_at": _ago(age)}]
+
+    api = FakeMistral(
+        [_ex("blip", 200), _ex("replanned", 900), _ex("young", 100), _ex("capacity", 400)],
+        {"blip": [{"name": "recover", "state": "RUNNING", "updated_at": _ago(190)}],
+         "sub-blip": idle(150), "sub-cancelled": idle(500), "sub-young": idle(30),
+         "capacity": [{"name": "await_capacity", "state": "RUNNING_DELAYED",
+                       "updated_at": _ago(1)}],
+         "sub-capacity": idle(300)},
+        subs=[sub("sub-blip", "blip"), sub("sub-busy", "blip"),
+              sub("sub-cancelled", "replanned", state="CANCELLED"),
+              sub("sub-replan", "replanned"), sub("sub-young", "young"),
+              sub("sub-capacity", "capacity")])
+    # the other VMs' progress hides it from stuck_after: only the IDLE bound sees it
+    assert incident_health.assess(api, stuck_after=1800, now=NOW).stuck == []
+    report = incident_health.assess(api, stuck_after=1800, now=NOW, idle_task_after=120)
+    assert {s.incident_id: (s.idle_for, s.detail) for s in report.stuck} == {
+        "blip": (150.0, "task(s) evacuate IDLE, never started (Mistral lost the start: "
+                 "engine crash or database restart)"),
+        # waiting for capacity on purpose, but a start Mistral lost is never deliberate
+        "capacity": (300.0, "task(s) evacuate IDLE, never started (Mistral lost the start: "
+                     "engine crash or database restart)")}
+    # an IDLE task left in a cancelled sub-workflow (a re-plan took its VM) is not trouble
 
 
 def test_state_gives_growth_and_rate_between_runs(tmp_path):
