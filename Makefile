@@ -20,11 +20,11 @@ system-deps:
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt test-requirements.txt setup.cfg workflows/actions/setup.cfg \
-		devtools/setup.cfg devtools/requirements.txt
+		devtools/setup.cfg devtools/requirements.txt upper-constraints.txt
 	@echo "building $(VENV)"
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r devtools/requirements.txt \
-		-r test-requirements.txt 2>&1 \
+		-r test-requirements.txt -c upper-constraints.txt 2>&1 \
 		| grep -v "^WARNING: Location" || true
 	@$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e . -e workflows/actions -e devtools 2>&1 \
 		| grep -v "^WARNING: Location" || true
@@ -33,11 +33,13 @@ $(VENV)/.installed: requirements.txt test-requirements.txt setup.cfg workflows/a
 
 # Mistral runs from its own virtualenv, as in production, with only our action pack added.
 mistral-venv: $(MISTRAL_VENV)/.installed
-$(MISTRAL_VENV)/.installed: workflows/actions/setup.cfg workflows/actions/requirements.txt
+$(MISTRAL_VENV)/.installed: workflows/actions/setup.cfg workflows/actions/requirements.txt \
+		workflows/actions/mistral-constraints.txt
 	@echo "building $(MISTRAL_VENV)"
 	@test -x $(MISTRAL_VENV)/bin/python || $(PYTHON) -m venv $(MISTRAL_VENV)
 	@$(MISTRAL_VENV)/bin/pip install $(PIP_FLAGS) mistral==23.0.0 python-mistralclient \
-		psycopg2-binary -r workflows/actions/requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+		psycopg2-binary -r workflows/actions/requirements.txt \
+		-c workflows/actions/mistral-constraints.txt 2>&1 | grep -v "^WARNING: Location" || true
 	@$(MISTRAL_VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e workflows/actions 2>&1 \
 		| grep -v "^WARNING: Location" || true
 	@$(MISTRAL_VENV)/bin/python -c "import mistral, host_recovery_actions"
