@@ -103,13 +103,16 @@ def _stalled(api: Reads, incident: status.Incident, stuck_after: float,
     execution_id = incident.execution_id
     tasks = api.list_tasks(fields=["name", "state", "created_at", "updated_at"],
                            workflow_execution_id=execution_id)
+    waiting = any(t.get("name") in WAITING_TASKS and t.get("state") in _ACTIVE for t in tasks)
+    if waiting and not idle_tasks:
+        return None  # the common case: no lost start anywhere, no sub-workflows to read
     subs = api.list_executions(fields=["state", "created_at", "updated_at"],
                                root_execution_id=execution_id)
     if idle_tasks and idle_task_after is not None:
         lost = _lost_start(incident, subs, idle_tasks, idle_task_after, now)
         if lost is not None:
             return lost
-    if any(t.get("name") in WAITING_TASKS and t.get("state") in _ACTIVE for t in tasks):
+    if waiting:
         return None
     latest = _latest([*tasks, *subs, {"created_at": incident.created_at,
                                       "updated_at": incident.updated_at}])
