@@ -85,10 +85,13 @@ def _receive(url: str, timeout: float) -> dict[str, Any] | None:
 
 def _wait_state(node: str, state: str, timeout: float = 30.0) -> cluster.Record:
     """The node's CIB record once it reaches ``state`` (the CLI marks it after the confirm)."""
-    deadline = time.monotonic() + timeout
-    while (record := cluster.read_records(PREFIX).get(node)) is None or record.state != state:
-        assert time.monotonic() < deadline, f"{node}: {record} never became {state}"
-        time.sleep(0.2)  # the CIB has no change feed we can await from here
+    def reached() -> cluster.Record | None:
+        record = cluster.read_records(PREFIX).get(node)
+        return record if record is not None and record.state == state else None
+
+    # the CIB has no change feed we can await from here: poll it, 5 reads a second
+    record: cluster.Record = wait_for(reached, timeout, what=f"{node}'s record to be {state}",
+                                      interval=0.2)
     return record
 
 
