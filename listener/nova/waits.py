@@ -14,6 +14,7 @@ Waits and recoveries are matched on typed fields of their input (contract.WaitIn
 from __future__ import annotations
 
 import enum
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ class Wait:
     instance_id: str
     input: dict[str, Any] = field(default_factory=dict)
     created_at: str | None = None
+    evacuates: bool = False  # the wait evacuates after its creation (its input has the VM)
 
     @property
     def incident_id(self) -> str | None:
@@ -60,8 +62,13 @@ class Wait:
 
     @property
     def accepted_at(self) -> float | None:
-        """Epoch when Nova accepted this evacuation, if the wait's input says so."""
-        return contract.accepted_epoch(self.input.get("accepted_at"))
+        """Epoch when this evacuation began: the input's ``accepted_at``, or for a wait that
+        evacuates when Mistral created it (an event sent before is an earlier attempt's;
+        Mistral's second-resolution time errs early, towards accepting an event)."""
+        given = contract.accepted_epoch(self.input.get("accepted_at"))
+        if given is None and self.evacuates:
+            return contract.accepted_epoch(self.created_at)
+        return given
 
 
 class Reads(Protocol):
@@ -172,5 +179,9 @@ def _wait(row: dict[str, Any]) -> Wait | None:
     wait = contract.wait_input(row.get("input"))
     if wait is None:
         return None  # not a wait we can correlate: the workflow's fallback ends it
+    raw = row.get("input")
+    if isinstance(raw, str):
+        raw = json.loads(raw or "{}")  # wait_input read it already: valid JSON
     return Wait(id=str(row["id"]), instance_id=wait["instance_id"], input=dict(wait),
-                created_at=row.get("created_at"))
+                created_at=row.get("created_at"),
+                evacuates=isinstance(raw, dict) and isinstance(raw.get("instance"), dict))

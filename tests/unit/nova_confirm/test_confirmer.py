@@ -1,11 +1,14 @@
 """Confirmer: outcome, destination, fault, duplicates, pending retries, Mistral outages."""
 
+import json
 import time
+from datetime import UTC, datetime
 
 import prometheus_client
 import pytest
 
 from listener.metrics import Metrics
+from listener.nova import waits as waits_module
 from listener.nova.confirmer import Confirmer, Outcome
 from notifications.contract import MistralUnavailable
 from notifications.nova import InstanceEvent
@@ -140,3 +143,21 @@ def test_stopping_ends_a_pending_retry_with_shutting_down():
     with pytest.raises(ShuttingDown):
         confirmer.confirm(_event())
     assert time.monotonic() - started < 60
+
+
+def test_a_wait_that_evacuates_dates_its_attempt_from_its_creation():
+    # the workflow's wait evacuates after Mistral created it, so it carries no accepted_at:
+    # an event sent before its creation (minus Mistral's whole seconds) is an earlier attempt's
+    rows = [{"id": "w1", "created_at": "2026-12-08 00:00:10",
+             "input": json.dumps({"instance_id": VM, "incident_id": "inc", "source_host": "src",
+                                  "attempt": 2, "instance": {"id": VM}})},
+            {"id": "w2", "created_at": "2026-12-08 00:00:10",
+             "input": {"instance_id": VM, "incident_id": "inc", "source_host": "src"}}]
+    evacuating, plain = (waits_module._wait(row) for row in rows)
+    assert evacuating is not None and evacuating.evacuates
+    assert evacuating.accepted_at == datetime(2026, 12, 8, 0, 0, 10, tzinfo=UTC).timestamp()
+    assert plain is not None and not plain.evacuates and plain.accepted_at is None
+    waits = FakeWaits()
+    waits.add("w1", VM, source_host="src", accepted_at=evacuating.accepted_at)
+    error = _event(kind="error", state="error", fault="f", event_type="instance.rebuild.error")
+    assert _confirmer(waits).confirm(error, sent_at=evacuating.accepted_at - 5) is Outcome.STALE
