@@ -109,7 +109,7 @@ class WaitSweep:
             self._mistral.complete_action(
                 str(wait["id"]), {"result": {"closed": f"stale wait: {why}"}}, state="ERROR")
         except ActionAlreadyCompleted:
-            return False  # ended meanwhile (Nova's event or the wait's own check)
+            return False  # ended meanwhile (Nova's event, or the wait ended itself)
         LOG.info("Closed stale wait %s (%s, created %s): %s", wait["id"], wait.get("name"),
                  wait.get("created_at"), why)
         return True

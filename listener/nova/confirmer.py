@@ -91,8 +91,8 @@ class Confirmer:
             if self.stopping.is_set():
                 raise ShuttingDown(event.instance_id) from None
             LOG.warning("Nova %s for instance %s: a recovery runs but no wait appeared in "
-                        "%.0f s; dropped (the wait's own check and the polling fallback "
-                        "cover it)", event.event_type, event.instance_id,
+                        "%.0f s; dropped (the polling fallback covers it)",
+                        event.event_type, event.instance_id,
                         self.pending_window)
             return Outcome.GAVE_UP
         return outcome

@@ -157,9 +157,14 @@ class ListenerStandIn:
     def _sweep(self) -> None:
         resp = requests.get(f"{self.api}/action_executions", timeout=10, params={
             "name": WAIT_ACTION, "state": "RUNNING"})
+        accepted = self.nova.evacuations()
         for action in resp.json().get("action_executions", []):
             args = json.loads(action["input"]) if isinstance(action["input"], str) \
                 else action["input"]
+            # a wait exists before its evacuation (it evacuates): the listener hears only of
+            # evacuations Nova accepted, so a VM's state before its attempt-th one is no news
+            if accepted.get(args["instance_id"], 0) < int(args.get("attempt") or 1):
+                continue
             server = self.nova.server(args["instance_id"])
             task_state = server.get("OS-EXT-STS:task_state")
             host = server.get("OS-EXT-SRV-ATTR:host")

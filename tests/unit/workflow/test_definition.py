@@ -10,7 +10,8 @@ import yaml
 from notifications import contract
 from workflows import INSTANCE_WORKFLOW_NAME, WORKFLOW_NAME, definition
 
-NO_RETRY = {WORKFLOW_NAME: {"await_approval", "recover"}, INSTANCE_WORKFLOW_NAME: {"wait"}}
+NO_RETRY = {WORKFLOW_NAME: {"await_approval", "recover"},
+            INSTANCE_WORKFLOW_NAME: {"evacuate", "backoff"}}
 
 
 def _workflows() -> dict[str, Any]:

@@ -10,6 +10,7 @@ import yaml
 
 from host_recovery_actions.instance import EvacuateAction, FinishInstanceAction
 from host_recovery_actions.nova import NovaError, NovaFacade
+from notifications import contract
 from tests.unit.workflow.fakes import FakeNova, server
 from workflows import INSTANCE_WORKFLOW_NAME, definition
 
@@ -108,4 +109,6 @@ def test_the_backoff_task_is_the_evacuate_task_after_a_wait() -> None:
     again = dict(tasks["backoff"])
     assert again.pop("wait-before") and "wait-before" not in tasks["evacuate"]
     assert again == tasks["evacuate"]
-    assert "prepare" not in tasks  # merged into evacuate (issue 13)
+    # merged into one task per VM (issue 13): prepare and evacuate, then the wait
+    assert "prepare" not in tasks and "wait" not in tasks
+    assert tasks["evacuate"]["action"] == contract.WAIT_EVACUATION

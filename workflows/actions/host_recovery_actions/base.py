@@ -16,7 +16,13 @@ def now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def seconds_since(started: float | None) -> float | None:
+def seconds_since(started: float | str | None) -> float | None:
+    """Seconds from ``started`` (epoch, or Mistral's naive UTC "YYYY-MM-DD HH:MM:SS[.f]")."""
+    if isinstance(started, str):
+        try:
+            started = datetime.fromisoformat(started).replace(tzinfo=UTC).timestamp()
+        except ValueError:
+            return None
     return round(time.time() - started, 1) if started else None
 
 

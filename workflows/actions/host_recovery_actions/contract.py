@@ -47,7 +47,7 @@ GIVE_BACK = "host_recovery.give_back"
 TASK_PLAN = "plan"  # recover_host: publishes ``plan`` (the VMs chosen)
 TASK_RECOVER = "recover"  # recover_host: the with-items over recover_instance
 TASK_AWAIT_APPROVAL = "await_approval"  # recover_host: held by the guard
-TASK_WAIT = "wait"  # recover_instance: runs WAIT_EVACUATION
+TASK_WAIT = "evacuate"  # recover_instance: runs WAIT_EVACUATION (it evacuates, then waits)
 TASK_POLL = "poll"  # recover_instance: runs POLL_EVACUATION
 
 # vm_states an evacuated VM may end in (Nova >= 2.95 leaves a stopped VM STOPPED)
@@ -55,7 +55,9 @@ ENDED_OK = ("active", "stopped")
 
 
 class WaitInput(TypedDict):
-    """Input of WAIT_EVACUATION (and POLL_EVACUATION), as the workflow's ``wait`` task sends it."""
+    """Input of WAIT_EVACUATION (and POLL_EVACUATION) as the listener reads it (the workflow's
+    ``evacuate`` task also sends the VM to evacuate). ``accepted_at`` is absent when the wait
+    itself evacuates: its creation time stands for it (listener.nova.waits.Wait)."""
 
     instance_id: str
     incident_id: str
@@ -69,7 +71,7 @@ class WaitInput(TypedDict):
 class WaitOutput(TypedDict):
     """What completes a wait (PUT /v2/action_executions/<id>, state SUCCESS)."""
 
-    result: Literal["evacuated", "error", "timeout"]
+    result: Literal["evacuated", "error", "timeout"]  # what the listener or the poll writes
     host: str | None
     vm_state: str | None
     fault: str | None

@@ -20,7 +20,7 @@ class FinishInstanceAction(InstanceAction):
     def __init__(self, incident_id: str, instance: dict[str, Any], source_host: str,
                  result: str = "failed", reason: str | None = None,
                  outcome: dict[str, Any] | None = None, final_state: str | None = None,
-                 attempts: int = 0, started_at: float | None = None,
+                 attempts: int = 0, started_at: float | str | None = None,
                  locked_by_us: bool = False, attempt: int = 1,
                  restore_state: str | None = None) -> None:
         super().__init__(incident_id, instance, source_host, {

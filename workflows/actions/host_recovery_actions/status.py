@@ -12,12 +12,15 @@ from . import contract
 __all__ = ["check"]
 
 
-def check(nova: Any, instance_id: str, source_host: str) -> dict[str, Any] | None:
+def check(nova: Any, instance_id: str, source_host: str,
+          expect_started: bool = False) -> dict[str, Any] | None:
     """The outcome if the evacuation has ended, else None.
 
     evacuated: on another host, no task_state, ACTIVE or STOPPED. error: ERROR with no
     task_state (Nova's fault message), or the latest evacuation migration failed while the
-    VM stayed on the source host.
+    VM stayed on the source host. not_started (only with ``expect_started``: a wait timed
+    out): still on the source host, no task, no failed evacuation: Nova's API marks a VM
+    ``rebuilding`` before it accepts an evacuation, so Nova was never asked.
     """
     server = nova.server(instance_id)
     host = server.get("OS-EXT-SRV-ATTR:host")
@@ -34,4 +37,8 @@ def check(nova: Any, instance_id: str, source_host: str) -> dict[str, Any] | Non
     if migrations and migrations[0].get("status") in ("error", "failed"):
         return {"result": "error", "host": host, "vm_state": vm_state,
                 "fault": fault or f"evacuation migration {migrations[0].get('status')}"}
+    if expect_started and host == source_host:
+        return {"result": "not_started", "host": host, "vm_state": vm_state,
+                "fault": "the evacuation never started (its action was lost before Nova "
+                         "accepted it)"}
     return None
