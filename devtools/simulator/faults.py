@@ -28,6 +28,15 @@ class Dice:
         with self._lock:
             return self._rng.random() < rate
 
+    def take(self, name: str) -> bool:
+        """True while the count ``rates.<name>`` is at least one (then one less)."""
+        with self._lock:
+            left = float(getattr(self.rates, name))
+            if left < 1.0:
+                return False
+            setattr(self.rates, name, left - 1.0)
+            return True
+
     def update(self, values: dict[str, Any]) -> None:
         """Change rates (and ``latency``/``power_latency`` distributions) at runtime."""
         values = dict(values)

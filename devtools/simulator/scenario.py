@@ -88,6 +88,8 @@ class FaultRates:
     notif_delay: float = 0.0
     notif_delay_seconds: float = 1.0
     notif_duplicate: float = 0.0
+    # a count, not a rate: the next N evacuate requests get a 500 before Nova accepts them
+    evacuate_5xx: float = 0.0
 
     def update(self, values: dict[str, Any]) -> None:
         """Apply known keys; unknown keys are an error so typos do not pass silently."""

@@ -80,6 +80,10 @@ class NovaApp:
         """Injected slowness and server errors, as a broken API node would give them."""
         if self.dice.roll("slow"):
             time.sleep(self.dice.rates.slow_seconds)
+        if (req.method == "POST" and req.path_info.endswith("/action")
+                and b'"evacuate"' in req.body and self.dice.take("evacuate_5xx")):
+            raise NovaError(500, "Unexpected API Error (an evacuate refused before Nova "
+                                 "accepted it).\n<class 'simulator.InjectedFault'>")
         if self.dice.roll("http_5xx"):
             raise NovaError(500, "Unexpected API Error. Please report this at "
                                  "http://bugs.launchpad.net/nova/ and attach the Nova API "

@@ -184,6 +184,29 @@ def test_an_action_rerun_never_evacuates_twice(mistral: MistralServer,
 
 
 @pytest.mark.mistral
+def test_an_evacuate_lost_before_nova_accepted_is_sent_again_and_not_counted(
+        mistral: MistralServer, cloud: SimulatorProcess, tmp_path: Path) -> None:
+    """The wait evacuates, so a start that never reached Nova (here Nova's API answers the
+    first three evacuates 500 before accepting them; a lost executor leaves the same VM) is
+    found by the polling fallback (not_started) and evacuated again at once: every VM once,
+    each on its first counted attempt."""
+    support.write_actions_config(mistral.actions_config, mistral, cloud,
+                                 policy={"host_policy_file": tmp_path / "none.yaml"})
+    support.upload_workflows(mistral.api_url)
+    nova = support.Nova(cloud)
+    cloud.control.set_faults(evacuate_5xx=3)
+    cloud.control.fail_host(HOST, immediate=True)
+    with support.ListenerStandIn(mistral.api_url, nova):
+        incident = support.start_recovery(mistral.api_url, HOST)
+        execution = support.wait_execution(mistral.api_url, incident, timeout=150)
+    assert execution["state"] == "SUCCESS", execution.get("state_info")
+    assert cloud.control.set_faults()["evacuate_5xx"] == 0  # all three were refused
+    evacuated = [r for r in execution["output"]["instances"] if r["result"] == "evacuated"]
+    assert evacuated and all(r["attempts"] == 1 for r in evacuated), evacuated
+    assert nova.evacuations() == {r["id"]: 1 for r in evacuated}
+
+
+@pytest.mark.mistral
 def test_mistral_killed_mid_recovery_still_recovers_every_vm_exactly_once(
         own_mistral: MistralServer,
         simulator_process_factory: Callable[..., SimulatorProcess], rabbit_url: str) -> None:

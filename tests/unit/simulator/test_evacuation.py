@@ -204,6 +204,16 @@ def test_injected_no_valid_host(api, sim, dead):
     assert sim.cloud.migrations[-1].status == "error"
 
 
+def test_injected_evacuate_refusals_are_counted_and_never_accepted(api, sim, dead):
+    sim.dice.update({"evacuate_5xx": 2})
+    server = _on(sim, dead)
+    assert [_evacuate(api, server.id).status_code for _ in range(2)] == [500, 500]
+    assert api.server(server.id)["OS-EXT-STS:task_state"] is None and not sim.cloud.migrations
+    assert api.nova("GET", "/os-services").status_code == 200  # evacuates only
+    assert _evacuate(api, server.id).status_code == 200  # the count is spent
+    assert sim.dice.rates.evacuate_5xx == 0
+
+
 def test_injected_http_errors_and_slowness(api, sim):
     sim.dice.update({"http_5xx": 1.0})
     resp = api.nova("GET", "/os-services")

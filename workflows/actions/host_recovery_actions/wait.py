@@ -152,9 +152,9 @@ class PollEvacuationAction(_Evacuation):
                 # executor): the workflow evacuates again at once, not after the limit
                 outcome = status.check(rt.nova, self.instance_id, self.source_host,
                                        expect_started=first)
+                first = False
             except NovaUnavailable:
                 outcome = None
-            first = False
             if outcome is not None:
                 return dict(outcome, via="poll")
             if time.monotonic() >= deadline:
