@@ -20,8 +20,8 @@ from typing import Any, Literal, TypedDict
 __all__ = ["AWAIT_APPROVAL", "ENDED_OK", "POLL_EVACUATION", "RECOVER_HOST", "RECOVER_INSTANCE",
            "TASK_PLAN", "VERSION", "WAIT_EVACUATION", "ActionAlreadyCompleted", "MistralError",
            "MistralNotFound", "MistralRejected", "MistralUnavailable", "WaitInput",
-           "WaitOutput", "accepted_epoch", "error_for", "instance_id_of", "is_evacuated",
-           "wait_input"]
+           "WaitOutput", "accepted_epoch", "decoded", "error_for", "instance_id_of",
+           "is_evacuated", "wait_input"]
 
 # -- workflows --------------------------------------------------------------------------------
 RECOVER_HOST = "host_recovery.recover_host"
@@ -78,8 +78,9 @@ class WaitOutput(TypedDict):
     via: str  # notification | check | poll | workflow
 
 
-def _mapping(raw: Any) -> dict[str, Any]:
-    """Mistral serves JSON fields as text on some endpoints and decoded on others."""
+def decoded(raw: Any) -> dict[str, Any]:
+    """A JSON field as a dict: Mistral serves them as text on some endpoints and decoded on
+    others ({} when it is neither)."""
     if isinstance(raw, str):
         try:
             raw = json.loads(raw or "{}")
@@ -94,7 +95,7 @@ def _text(value: Any) -> str | None:
 
 def wait_input(raw: Any) -> WaitInput | None:
     """The typed input of a wait action execution; None when it is not one we can correlate."""
-    data = _mapping(raw)
+    data = decoded(raw)
     instance_id, incident_id = _text(data.get("instance_id")), _text(data.get("incident_id"))
     if instance_id is None or incident_id is None:
         return None
@@ -127,7 +128,7 @@ def accepted_epoch(value: Any) -> float | None:
 
 def instance_id_of(recover_instance_input: Any) -> str | None:
     """The VM a RECOVER_INSTANCE execution recovers (its input's ``instance.id``)."""
-    instance = _mapping(recover_instance_input).get("instance")
+    instance = decoded(recover_instance_input).get("instance")
     return _text(instance.get("id")) if isinstance(instance, dict) else None
 
 

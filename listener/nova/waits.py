@@ -14,7 +14,6 @@ Waits and recoveries are matched on typed fields of their input (contract.WaitIn
 from __future__ import annotations
 
 import enum
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -176,12 +175,10 @@ def _incident(workflow_input: Any) -> str | None:
 
 
 def _wait(row: dict[str, Any]) -> Wait | None:
-    wait = contract.wait_input(row.get("input"))
+    data = contract.decoded(row.get("input"))  # once per row: every list call reads them all
+    wait = contract.wait_input(data)
     if wait is None:
         return None  # not a wait we can correlate: the workflow's fallback ends it
-    raw = row.get("input")
-    if isinstance(raw, str):
-        raw = json.loads(raw or "{}")  # wait_input read it already: valid JSON
     return Wait(id=str(row["id"]), instance_id=wait["instance_id"], input=dict(wait),
                 created_at=row.get("created_at"),
-                evacuates=isinstance(raw, dict) and isinstance(raw.get("instance"), dict))
+                evacuates=isinstance(data.get("instance"), dict))
