@@ -102,16 +102,28 @@ class Confirmer:
         return (_PENDING_BACKOFF if pending else _OUTAGE_BACKOFF)(state)
 
     def _attempt(self, event: InstanceEvent, sent_at: float | None) -> Outcome:
-        waits = [w for w in self.waits.running_waits() if w.instance_id == event.instance_id]
+        waits = self._waits_of(event.instance_id)
         if waits:
-            outcomes = [self._complete(event, wait, sent_at) for wait in waits]
-            return min(outcomes, key=_PRIORITY.index)
+            return self._complete_all(event, waits, sent_at)
         recoveries = self.waits.recovering(event.instance_id)
         if not recoveries:
             return Outcome.UNRELATED
         if any(self.waits.finished_wait(r, event.instance_id) for r in recoveries):
+            # an earlier attempt's wait ended; this event may be the next attempt's, whose
+            # wait can be newer than the cached list: never drop it on a stale read
+            waits = self._waits_of(event.instance_id, fresh=True)
+            if waits:
+                return self._complete_all(event, waits, sent_at)
             return Outcome.DUPLICATE  # a redelivered or duplicated event after completion
         raise _Pending()
+
+    def _waits_of(self, instance_id: str, fresh: bool = False) -> list[Wait]:
+        return [w for w in self.waits.running_waits(fresh) if w.instance_id == instance_id]
+
+    def _complete_all(self, event: InstanceEvent, waits: list[Wait],
+                      sent_at: float | None) -> Outcome:
+        outcomes = [self._complete(event, wait, sent_at) for wait in waits]
+        return min(outcomes, key=_PRIORITY.index)
 
     def _complete(self, event: InstanceEvent, wait: Wait, sent_at: float | None) -> Outcome:
         accepted = wait.accepted_at

@@ -106,9 +106,8 @@ class MistralWaits:
     # -- reads ------------------------------------------------------------------------------
     def running_waits(self, fresh: bool = False) -> list[Wait]:
         """Every RUNNING wait action (one list call, shared by all handler threads)."""
-        rows = self._cached("waits", fresh, lambda: self.api.list_action_executions(
-            self.wait_action, fields=["id", "name", "state", "input", "created_at"]))
-        return [w for w in (_wait(row) for row in rows) if w is not None]
+        waits: list[Wait] = self._cached("waits", fresh, self._load_waits)
+        return list(waits)
 
     def recovering(self, instance_id: str, fresh: bool = False) -> list[Recovery]:
         """RUNNING instance-workflow executions recovering ``instance_id``."""
@@ -149,14 +148,25 @@ class MistralWaits:
         except MistralNotFound:
             return Completion.GONE
         finally:
-            self.invalidate()
+            self._forget(action_execution_id)
         return Completion.COMPLETED
 
-    def invalidate(self) -> None:
-        with self._lock:
-            self._cache.clear()
-
     # -- internals --------------------------------------------------------------------------
+    def _load_waits(self) -> list[Wait]:
+        rows = self.api.list_action_executions(
+            self.wait_action, fields=["id", "name", "state", "input", "created_at"])
+        return [w for w in (_wait(row) for row in rows) if w is not None]
+
+    def _forget(self, wait_id: str) -> None:
+        """Drop an ended wait from the cached list rather than the whole list: clearing it
+        cost one list call per confirmed VM (issue 13). A wait created since the list was
+        read is seen once it expires (``cache_ttl``); the confirmer reads afresh before it
+        calls an event a duplicate."""
+        with self._lock:
+            hit = self._cache.get("waits")
+            if hit is not None:
+                self._cache["waits"] = (hit[0], [w for w in hit[1] if w.id != wait_id])
+
     def _cached(self, key: str, fresh: bool, load: Callable[[], Any]) -> Any:
         now = self._clock()
         with self._lock:
@@ -175,7 +185,7 @@ def _incident(workflow_input: Any) -> str | None:
 
 
 def _wait(row: dict[str, Any]) -> Wait | None:
-    data = contract.decoded(row.get("input"))  # once per row: every list call reads them all
+    data = contract.decoded(row.get("input"))  # once per row and list call (the cache keeps Waits)
     wait = contract.wait_input(data)
     if wait is None:
         return None  # not a wait we can correlate: the workflow's fallback ends it

@@ -14,6 +14,7 @@ class FakeWaits:
         self.appear_after = {}  # instance -> number of lookups before its wait appears
         self.pending = {}
         self.lookups = 0
+        self.unlisted = set()  # wait ids newer than the cached list: only a fresh read sees
 
     def add(self, wait_id, instance_id, **inputs):
         wait = Wait(id=wait_id, instance_id=instance_id,
@@ -37,7 +38,9 @@ class FakeWaits:
             self.appear_after[instance] -= 1
             if self.appear_after[instance] <= 0:
                 self.waits[wait.id] = self.pending.pop(instance)
-        return list(self.waits.values())
+        if fresh:
+            self.unlisted.clear()
+        return [w for w in self.waits.values() if w.id not in self.unlisted]
 
     def recovering(self, instance_id, fresh=False):
         self._maybe_fail()

@@ -57,6 +57,19 @@ def test_duplicate_event_after_completion_is_done_without_waiting():
     assert len(waits.done) == 1
 
 
+def test_next_attempts_wait_newer_than_the_cached_list_is_not_called_a_duplicate():
+    # attempt 1's wait ended (rebuild.error); attempt 2's wait is not in the cached list yet
+    waits = FakeWaits()
+    waits.add("w1", VM, source_host="src", attempt=1)
+    confirmer = _confirmer(waits, window=30)
+    error = _event(kind="error", state="error", fault="boom", event_type="instance.rebuild.error")
+    assert confirmer.confirm(error) is Outcome.COMPLETED
+    waits.add("w2", VM, source_host="src", attempt=2)
+    waits.unlisted.add("w2")
+    assert confirmer.confirm(_event()) is Outcome.COMPLETED
+    assert waits.done["w2"]["result"] == "evacuated"
+
+
 def test_event_for_instance_without_recovery_is_unrelated_at_once():
     waits = FakeWaits()
     assert _confirmer(waits, window=30).confirm(_event()) is Outcome.UNRELATED
