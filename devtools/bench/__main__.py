@@ -10,6 +10,7 @@ pass/fail tests; ratios are measured side by side in one run because this machin
 
 from __future__ import annotations
 
+import notifications.quiet  # noqa: F401  # isort: skip  (first: see notifications/quiet.py)
 import importlib
 import sys
 
