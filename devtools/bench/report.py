@@ -42,6 +42,7 @@ def render(results: dict[str, Any], details: dict[str, Any]) -> str:
     for peer, per_kind in details["requests_per_vm"].items():
         for kinds in per_kind:
             lines.append(f"      {peer}: " + ", ".join(f"{v} {k}" for k, v in kinds.items()))
+    lines += _cpu_lines(details)
     p4, p5 = results["p4"], results["p5"]
     lines.append("P4  " + ("not run" if p4 is None else
                            f"{p4['msgs_per_s']:.0f} msg/s, peak RSS {p4['rss_mb']:.0f} MB"))
@@ -53,3 +54,18 @@ def render(results: dict[str, Any], details: dict[str, Any]) -> str:
     lines.append(f"machine {results['machine']}, git {results['git']}, "
                  f"wall {details['wall_s']:.0f} s")
     return "\n".join(lines)
+
+
+def _cpu_lines(details: dict[str, Any]) -> list[str]:
+    """CPU seconds per evacuable VM of each run of ours (Mistral; listeners)."""
+    lines = []
+    for info in details["rows"]:
+        vms = max(int(info["evacuable"]), 1)
+        for peer, runs in info["runs"].items():
+            cpus = [r["cpu_s"] for r in runs if isinstance(r.get("cpu_s"), dict)]
+            if cpus:
+                lines.append(f"      CPU per VM, {peer} N={info['rows'][0]['n']} C="
+                             f"{info['rows'][0]['concurrency']}: Mistral " + ", ".join(
+                                 f"{c['mistral'] / vms:.3f}" for c in cpus) + " s; listeners "
+                             + ", ".join(f"{c['listeners'] / vms:.3f}" for c in cpus) + " s")
+    return lines
