@@ -43,3 +43,25 @@ def test_one_row_per_database_with_the_same_peers(monkeypatch: pytest.MonkeyPatc
     assert [c["db"] for c in calls] == ["sqlite", "postgres"]
     assert calls[0]["mistral_config"] == {"yaql": {"convert_input_data": "False"}}
     assert calls[0]["mistral_executors"] == 1
+
+
+def test_cpu_seconds_of_a_process_grow_with_its_work() -> None:
+    import os
+
+    before = ours._cpu(os.getpid())
+    deadline = before + 0.05
+    while ours._cpu(os.getpid()) < deadline:  # burn CPU until /proc shows 50 ms more
+        sum(i * i for i in range(10_000))
+    assert ours._cpu(os.getpid()) >= deadline
+    assert ours._cpu(2**22 + 12345) == 0.0  # a pid that does not exist
+
+
+def test_cpu_lines_are_per_evacuable_vm() -> None:
+    from bench import report
+
+    details = {"rows": [{"evacuable": 20, "rows": [{"n": 20, "concurrency": 10}],
+                         "runs": {"ours": [{"seconds": 9.0, "cpu_s": {"mistral": 8.0,
+                                                                      "listeners": 1.0}}],
+                                  "masakari_tuned": [{"seconds": 5.0}]}}]}
+    assert report._cpu_lines(details) == [
+        "      CPU per VM, ours N=20 C=10: Mistral 0.400 s; listeners 0.050 s"]
