@@ -5,6 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 MISTRAL_VENV ?= .venv-mistral
 PIP_FLAGS = -q --disable-pip-version-check
+# pip's exit status survives the filter of its location warnings (pipefail)
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PIP_QUIET = { grep -v "^WARNING: Location" || true; }
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 export PYTHONDONTWRITEBYTECODE = 1
 
@@ -25,9 +29,9 @@ $(VENV)/.installed: requirements.txt test-requirements.txt setup.cfg workflows/a
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements.txt -r devtools/requirements.txt \
 		-r test-requirements.txt -c upper-constraints.txt 2>&1 \
-		| grep -v "^WARNING: Location" || true
+		| $(PIP_QUIET)
 	@$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e . -e workflows/actions -e devtools 2>&1 \
-		| grep -v "^WARNING: Location" || true
+		| $(PIP_QUIET)
 	@$(VENV)/bin/python -c "import listener, notifications, agents, simulator, workflows, harness, bench"
 	@touch $@
 
@@ -39,9 +43,9 @@ $(MISTRAL_VENV)/.installed: workflows/actions/setup.cfg workflows/actions/requir
 	@test -x $(MISTRAL_VENV)/bin/python || $(PYTHON) -m venv $(MISTRAL_VENV)
 	@$(MISTRAL_VENV)/bin/pip install $(PIP_FLAGS) mistral==23.0.0 python-mistralclient \
 		psycopg2-binary -r workflows/actions/requirements.txt \
-		-c workflows/actions/mistral-constraints.txt 2>&1 | grep -v "^WARNING: Location" || true
+		-c workflows/actions/mistral-constraints.txt 2>&1 | $(PIP_QUIET)
 	@$(MISTRAL_VENV)/bin/pip install $(PIP_FLAGS) --no-deps -e workflows/actions 2>&1 \
-		| grep -v "^WARNING: Location" || true
+		| $(PIP_QUIET)
 	@$(MISTRAL_VENV)/bin/python -c "import mistral, host_recovery_actions"
 	@rm -f $(MISTRAL_VENV)/host-recovery-template.sqlite
 	@touch $@
