@@ -144,12 +144,14 @@ class MistralWaits:
         try:
             self.api.complete_action(action_execution_id, output)
         except ActionAlreadyCompleted:
-            return Completion.DUPLICATE
+            ended = Completion.DUPLICATE
         except MistralNotFound:
-            return Completion.GONE
-        finally:
-            self._forget(action_execution_id)
-        return Completion.COMPLETED
+            ended = Completion.GONE
+        else:
+            ended = Completion.COMPLETED
+        # not on an error (Mistral unreachable...): the wait still runs, the retry needs it
+        self._forget(action_execution_id)
+        return ended
 
     # -- internals --------------------------------------------------------------------------
     def _load_waits(self) -> list[Wait]:

@@ -1,8 +1,10 @@
 """MistralWaits' per-process cache: one list call serves many events; a completion drops
 its own wait from the list instead of forcing the next event to list again (issue 13)."""
 
+import pytest
+
 from listener.nova.waits import Completion, MistralWaits
-from notifications.contract import ActionAlreadyCompleted
+from notifications.contract import ActionAlreadyCompleted, MistralUnavailable
 
 
 def _row(wait_id, vm):
@@ -16,12 +18,15 @@ class _Api:
         self.rows = rows
         self.lists = 0
         self.completed = []
+        self.down = False
 
     def list_action_executions(self, name, state="RUNNING", fields=None, **filters):
         self.lists += 1
         return [dict(r) for r in self.rows]
 
     def complete_action(self, action_execution_id, output, state="SUCCESS"):
+        if self.down:
+            raise MistralUnavailable("connection refused")
         if action_execution_id in self.completed:
             raise ActionAlreadyCompleted(action_execution_id)
         self.completed.append(action_execution_id)
@@ -58,3 +63,16 @@ def test_a_second_completion_drops_the_wait_too_and_the_list_expires():
     assert [w.id for w in store.running_waits()] == ["w3"]
     assert [w.id for w in store.running_waits(fresh=True)] == ["w3"]
     assert api.lists == 3
+
+
+def test_a_completion_that_failed_keeps_its_wait_for_the_retry():
+    api, clock = _Api([_row("w1", "vm-1")]), _Clock()
+    store = MistralWaits(api, cache_ttl=0.5, clock=clock)
+    store.running_waits()
+    api.down = True
+    with pytest.raises(MistralUnavailable):
+        store.complete("w1", {"result": "evacuated"})
+    assert [w.id for w in store.running_waits()] == ["w1"]
+    api.down = False
+    assert store.complete("w1", {"result": "evacuated"}) is Completion.COMPLETED
+    assert api.lists == 1
