@@ -9,7 +9,7 @@ import time
 import webob
 
 from simulator.api import microversion
-from simulator.api.wsgi import Call, Router, json_response
+from simulator.api.wsgi import Call, Router, json_response, server_action
 from simulator.errors import NovaError
 from simulator.faults import Dice
 from simulator.identity import Identity
@@ -80,8 +80,7 @@ class NovaApp:
         """Injected slowness and server errors, as a broken API node would give them."""
         if self.dice.roll("slow"):
             time.sleep(self.dice.rates.slow_seconds)
-        if (req.method == "POST" and req.path_info.endswith("/action")
-                and b'"evacuate"' in req.body and self.dice.take("evacuate_5xx")):
+        if server_action(req) == "evacuate" and self.dice.take("evacuate_5xx"):
             raise NovaError(500, "Unexpected API Error (an evacuate refused before Nova "
                                  "accepted it).\n<class 'simulator.InjectedFault'>")
         if self.dice.roll("http_5xx"):
