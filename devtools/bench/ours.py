@@ -144,10 +144,13 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def accepted_at(stack: Stack, incident: str) -> float | None:
-    """When a listener logged that Mistral accepted ``incident`` (its POST returned)."""
-    for listener in stack.listeners:
-        for line in listener.lines(rf"Recovery accepted for incident {re.escape(incident)} "):
+def accepted_at(stack: Stack, incident: str, since: list[int] | None = None) -> float | None:
+    """When a listener logged that Mistral accepted ``incident`` (its POST returned);
+    ``since``: the listeners' log sizes before it was published (only the rest is read)."""
+    offsets = since or [0] * len(stack.listeners)
+    for listener, offset in zip(stack.listeners, offsets, strict=True):
+        for line in listener.lines(rf"Recovery accepted for incident {re.escape(incident)} ",
+                                   since=offset):
             return log_time(line)
     return None
 
@@ -194,12 +197,15 @@ def run_incidents(workdir: Path, count: int, timeout: float = 120.0
             failed_at = time.time()
             control.fail_host(host, immediate=True)
             incident = f"p1-{number}-{int(failed_at)}"
+            sizes = [listener.size() for listener in stack.listeners]
             published = publish(stack, host, incident)
             # the listener logs the moment Mistral's POST returned; polling Mistral's API
-            # every 5 ms instead loaded the one process that creates the execution
-            wait_until(lambda i=incident: accepted_at(stack, i) is not None,  # type: ignore[misc]
-                       timeout, "execution created", 0.01)
-            to_execution.append(1000 * (float(accepted_at(stack, incident) or 0) - published))
+            # every 5 ms instead loaded the one process that creates the execution. Each
+            # 10 ms poll reads only what the listeners logged since the publish
+            wait_until(lambda i=incident, s=sizes: accepted_at(  # type: ignore[misc]
+                stack, i, s) is not None, timeout, "execution created", 0.01)
+            to_execution.append(1000 * (float(accepted_at(stack, incident, sizes) or 0)
+                                        - published))
             wait_until(lambda v=vm_ids, t=failed_at: _first_evacuate(stack, v, t)  # type: ignore[misc]
                        is not None, timeout, "first evacuate", 0.05)
             to_evacuate.append(1000 * (float(_first_evacuate(stack, vm_ids, failed_at) or 0)

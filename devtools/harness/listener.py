@@ -79,16 +79,25 @@ class ListenerProcess:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def text(self) -> str:
-        """The whole log so far."""
+    def text(self, since: int = 0) -> str:
+        """The log so far, from byte ``since`` on (a ``size()`` read earlier)."""
         try:
-            return self.log.read_text(errors="replace")
+            with self.log.open("rb") as log:
+                log.seek(since)
+                return log.read().decode(errors="replace")
         except OSError:
             return ""
 
-    def lines(self, pattern: str) -> list[str]:
-        """Log lines matching the regular expression ``pattern``."""
-        return [line for line in self.text().splitlines() if re.search(pattern, line)]
+    def size(self) -> int:
+        """The log's length in bytes now (0 before it exists)."""
+        try:
+            return self.log.stat().st_size
+        except OSError:
+            return 0
+
+    def lines(self, pattern: str, since: int = 0) -> list[str]:
+        """Log lines matching the regular expression ``pattern`` (from byte ``since``)."""
+        return [line for line in self.text(since).splitlines() if re.search(pattern, line)]
 
     def terminate(self, timeout: float = 30.0) -> int | None:
         """SIGTERM (graceful shutdown); the exit code, or None if never started."""
